@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LeaguetableConfig(AppConfig):
+    name = "leaguetable"
+    verbose_name = "League tables"

@@ -1,0 +1,308 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from trusts.models import PeerGroup, Trust
+
+
+class Quarter(models.Model):
+    """A financial-year quarter, labelled as NHS England writes it: "Q4 2025/26"."""
+
+    year_start = models.PositiveSmallIntegerField(help_text="2025 for 2025/26.")
+    number = models.PositiveSmallIntegerField(choices=[(n, f"Q{n}") for n in range(1, 5)])
+    start_date = models.DateField()
+    end_date = models.DateField()
+
+    class Meta:
+        ordering = ["year_start", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["year_start", "number"], name="unique_quarter")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"Q{self.number} {self.year_start}/{(self.year_start + 1) % 100:02d}"
+
+    @property
+    def slug(self) -> str:
+        return f"{self.year_start}-{(self.year_start + 1) % 100:02d}-q{self.number}"
+
+
+class Framework(models.Model):
+    """A versioned scoring framework for one peer group (e.g. NOF 2025/26, mental health)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired"
+
+    slug = models.SlugField(max_length=80)
+    name = models.CharField(max_length=200)
+    version = models.PositiveSmallIntegerField(default=1)
+    peer_group = models.ForeignKey(PeerGroup, on_delete=models.PROTECT, related_name="frameworks")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    quarters = models.ManyToManyField(Quarter, related_name="frameworks", blank=True)
+    description = models.TextField(blank=True)
+    default_replicates = models.PositiveIntegerField(default=5000)
+    use_supplied_scores = models.BooleanField(
+        default=True,
+        help_text="Use a score supplied with the data in place of computing it (replays a "
+        "published file; needed where the scoring pool is national).",
+    )
+    freedom_max_segment = models.PositiveSmallIntegerField(
+        default=1, help_text="Earned autonomy: trusts at or above this segment are eligible."
+    )
+    freedom_requires_no_deficit = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["peer_group", "slug", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug", "version"], name="unique_framework_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class Domain(models.Model):
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="domains")
+    slug = models.SlugField(max_length=80)
+    name = models.CharField(max_length=100)
+    display_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["framework", "display_order"]
+        constraints = [
+            models.UniqueConstraint(fields=["framework", "slug"], name="unique_domain_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Metric(models.Model):
+    """What is measured, independent of how a framework scores it.
+
+    Observations belong to a metric, so a new framework version re-scores the same data.
+    """
+
+    class Direction(models.TextChoices):
+        HIGHER_IS_BETTER = "higher", "Higher is better"
+        LOWER_IS_BETTER = "lower", "Lower is better"
+
+    code = models.CharField(max_length=20, unique=True, help_text="e.g. OF0084")
+    score_code = models.CharField(
+        max_length=20, blank=True, help_text="ID under which a supplied score is published, "
+        "e.g. OF1084."
+    )
+    name = models.CharField(max_length=300)
+    unit = models.CharField(max_length=50, blank=True)
+    direction = models.CharField(max_length=6, choices=Direction.choices)
+    is_patient_experience = models.BooleanField(
+        default=False, help_text='Shown under "what patients say".'
+    )
+    is_synthetic = models.BooleanField(
+        default=False, help_text="Demo metric with generated values, not NHS England data."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class MetricDefinition(models.Model):
+    """How one framework version scores one metric; every parameter is data, not code."""
+
+    class Method(models.TextChoices):
+        RANKED = "ranked", "Ranked"
+        BANDED = "banded", "Banded (fixed thresholds)"
+        LOOKUP = "lookup", "Lookup from other scores"
+        CATEGORICAL = "categorical", "Categorical rating"
+        SUPPLIED = "supplied", "Imported score"
+
+    class Pool(models.TextChoices):
+        PEER_GROUP = "peer", "Peer group"
+        NATIONAL = "national", "All trusts nationally that report it"
+
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="definitions")
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="definitions")
+    domain = models.ForeignKey(Domain, on_delete=models.PROTECT, related_name="definitions")
+    sub_domain = models.CharField(max_length=100, blank=True)
+    method = models.CharField(max_length=12, choices=Method.choices)
+    params = models.JSONField(
+        default=dict, blank=True,
+        help_text='Banded: {"bands": [{"min": 0, "score": 1}, ...]}. Lookup: {"inputs": '
+        '["OF0079", "OF0081"], "table": {"1,1": 1, ...}}. Categorical: {"categories": '
+        '{"Good": 2, ...}}.',
+    )
+    pool = models.CharField(max_length=8, choices=Pool.choices, default=Pool.PEER_GROUP)
+    counted = models.BooleanField(
+        default=True, help_text="Counts towards the average (components of a combined metric "
+        "do not)."
+    )
+    assumptions = models.TextField(
+        blank=True, help_text="What in these parameters is inferred rather than published."
+    )
+    display_order = models.PositiveSmallIntegerField(default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["framework", "display_order", "metric__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["framework", "metric"], name="unique_definition")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric.code} in {self.framework}"
+
+    def clean(self) -> None:
+        if self.domain_id and self.framework_id and self.domain.framework_id != self.framework_id:
+            raise ValidationError({"domain": "The domain belongs to another framework."})
+
+
+class Thresholds(models.Model):
+    """Segment thresholds for one framework and quarter: typed in, or quartiles of a pool."""
+
+    class Method(models.TextChoices):
+        FIXED = "fixed", "Fixed in advance"
+        QUARTILES = "quartiles", "Quartiles of the peer group's averages"
+
+    framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="thresholds")
+    quarter = models.ForeignKey(Quarter, on_delete=models.PROTECT, related_name="thresholds")
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.FIXED)
+    t1 = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
+    t2 = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
+    t3 = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
+    source = models.CharField(max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "thresholds"
+        constraints = [
+            models.UniqueConstraint(fields=["framework", "quarter"], name="unique_thresholds")
+        ]
+
+    def __str__(self) -> str:
+        if self.method == self.Method.QUARTILES:
+            return f"{self.quarter}: quartiles"
+        return f"{self.quarter}: {self.t1} / {self.t2} / {self.t3}"
+
+    def clean(self) -> None:
+        if self.method == self.Method.FIXED:
+            values = [self.t1, self.t2, self.t3]
+            if any(v is None for v in values):
+                raise ValidationError("Fixed thresholds need t1, t2 and t3.")
+            if not (values[0] < values[1] < values[2]):
+                raise ValidationError("Thresholds must increase: t1 < t2 < t3.")
+
+    def as_tuple(self) -> tuple[float, float, float] | None:
+        if self.method == self.Method.QUARTILES:
+            return None
+        return (float(self.t1), float(self.t2), float(self.t3))
+
+
+class ImportRun(models.Model):
+    """Provenance of one data file: who loaded what, when, and what it did."""
+
+    class Kind(models.TextChoices):
+        TRUSTS = "trusts", "Trust register (ERIC or ODS)"
+        NOF = "nof", "NOF data file"
+        AE = "ae", "A&E monthly sitrep"
+        SYNTHETIC = "synthetic", "Synthetic demo values"
+
+    class Status(models.TextChoices):
+        VALIDATING = "validating", "Validating"
+        REJECTED = "rejected", "Rejected (nothing saved)"
+        IMPORTED = "imported", "Imported"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    file_name = models.CharField(max_length=300)
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the file's bytes.")
+    uploaded_file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="import_runs",
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALIDATING)
+    rows_read = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    report = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.file_name} ({self.get_status_display()})"
+
+
+class Observation(models.Model):
+    """One published value of one metric for one trust in one quarter."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="observations")
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="observations")
+    quarter = models.ForeignKey(Quarter, on_delete=models.PROTECT, related_name="observations")
+    value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    value_text = models.CharField(
+        max_length=100, blank=True, help_text="For categorical metrics, e.g. a CQC rating."
+    )
+    supplied_score = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
+    reporting_period = models.CharField(max_length=100, blank=True)
+    is_synthetic = models.BooleanField(default=False)
+    import_run = models.ForeignKey(
+        ImportRun, null=True, blank=True, on_delete=models.PROTECT, related_name="observations"
+    )
+    source_line = models.PositiveIntegerField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["quarter", "trust", "metric"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trust", "metric", "quarter"], name="unique_observation"
+            )
+        ]
+        indexes = [models.Index(fields=["quarter", "metric"])]
+
+    def __str__(self) -> str:
+        return f"{self.trust_id}/{self.metric_id}/{self.quarter_id}: {self.value}"
+
+
+class TrustQuarterStatus(models.Model):
+    """The flags that override a trust's segment in a quarter."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="quarter_statuses")
+    quarter = models.ForeignKey(Quarter, on_delete=models.PROTECT, related_name="trust_statuses")
+    in_financial_deficit = models.BooleanField(default=False)
+    in_recovery_support = models.BooleanField(
+        default=False, help_text="In the Recovery Support Programme: segment 5."
+    )
+    reason = models.TextField(blank=True, help_text="Why, for decisions made by a regulator.")
+    import_run = models.ForeignKey(
+        ImportRun, null=True, blank=True, on_delete=models.PROTECT, related_name="statuses"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "trust quarter statuses"
+        ordering = ["quarter", "trust"]
+        constraints = [
+            models.UniqueConstraint(fields=["trust", "quarter"], name="unique_trust_quarter")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trust.ods_code} {self.quarter}"
+
