@@ -63,20 +63,30 @@ class Release(models.Model):
     progress = models.FloatField(default=0)
     progress_message = models.CharField(max_length=200, blank=True)
     failure_reason = models.TextField(blank=True)
+    computation_started_at = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
     computation_seconds = models.FloatField(null=True, blank=True)
 
     prepared_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -85,7 +95,9 @@ class Release(models.Model):
     correction_note = models.TextField(blank=True)
     withdrawal_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords(excluded_fields=["progress", "progress_message"])
+    history = HistoricalRecords(
+        excluded_fields=["progress", "progress_message", "computation_started_at"]
+    )
 
     objects = ReleaseQuerySet.as_manager()
 
@@ -95,6 +107,14 @@ class Release(models.Model):
             models.UniqueConstraint(
                 fields=["quarter", "peer_group", "revision"], name="unique_release_revision"
             )
+        ]
+        permissions = [
+            ("compute_release", "Can compute a release"),
+            ("submit_release", "Can submit a release for approval"),
+            ("approve_release", "Can approve or return a release"),
+            ("publish_release", "Can schedule and publish a release"),
+            ("withdraw_release", "Can withdraw a published release"),
+            ("preview_release", "Can preview an embargoed release of their own trust"),
         ]
 
     def __str__(self) -> str:

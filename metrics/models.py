@@ -97,8 +97,9 @@ class Metric(models.Model):
 
     code = models.CharField(max_length=20, unique=True, help_text="e.g. OF0084")
     score_code = models.CharField(
-        max_length=20, blank=True, help_text="ID under which a supplied score is published, "
-        "e.g. OF1084."
+        max_length=20,
+        blank=True,
+        help_text="ID under which a supplied score is published, e.g. OF1084.",
     )
     name = models.CharField(max_length=300)
     unit = models.CharField(max_length=50, blank=True)
@@ -138,15 +139,16 @@ class MetricDefinition(models.Model):
     sub_domain = models.CharField(max_length=100, blank=True)
     method = models.CharField(max_length=12, choices=Method.choices)
     params = models.JSONField(
-        default=dict, blank=True,
+        default=dict,
+        blank=True,
         help_text='Banded: {"bands": [{"min": 0, "score": 1}, ...]}. Lookup: {"inputs": '
         '["OF0079", "OF0081"], "table": {"1,1": 1, ...}}. Categorical: {"categories": '
         '{"Good": 2, ...}}.',
     )
     pool = models.CharField(max_length=8, choices=Pool.choices, default=Pool.PEER_GROUP)
     counted = models.BooleanField(
-        default=True, help_text="Counts towards the average (components of a combined metric "
-        "do not)."
+        default=True,
+        help_text="Counts towards the average (components of a combined metric do not).",
     )
     assumptions = models.TextField(
         blank=True, help_text="What in these parameters is inferred rather than published."
@@ -228,7 +230,10 @@ class ImportRun(models.Model):
     checksum = models.CharField(max_length=64, help_text="SHA-256 of the file's bytes.")
     uploaded_file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
     imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="import_runs",
     )
     started_at = models.DateTimeField(auto_now_add=True)
@@ -305,4 +310,3 @@ class TrustQuarterStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trust.ods_code} {self.quarter}"
-

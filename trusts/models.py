@@ -11,6 +11,9 @@ class Region(models.Model):
 
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=100, unique=True)
+    published_name = models.CharField(
+        max_length=100, help_text='As NHS England\'s league tables write it, e.g. "East".'
+    )
 
     class Meta:
         ordering = ["name"]
@@ -25,6 +28,9 @@ class PeerGroup(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
+    trust_type_label = models.CharField(
+        max_length=100, help_text='As the league table CSV writes it, e.g. "Ambulance trust".'
+    )
     display_order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -52,14 +58,19 @@ class Trust(models.Model):
     trust_type = models.CharField(
         max_length=100, help_text="Type as the source file gives it, e.g. ACUTE - TEACHING."
     )
-    subtype = models.CharField(max_length=100, help_text="Shown and filterable; does not split "
-                               "the league table.")
+    subtype = models.CharField(
+        max_length=100, help_text="Shown and filterable; does not split the league table."
+    )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="trusts")
     peer_group = models.ForeignKey(PeerGroup, on_delete=models.PROTECT, related_name="trusts")
     is_open = models.BooleanField(default=True)
     closed_on = models.DateField(null=True, blank=True)
     successor = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="predecessors",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="predecessors",
         help_text="The trust this one merged into, if it closed in a merger.",
     )
     history = HistoricalRecords()

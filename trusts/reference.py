@@ -3,14 +3,15 @@
 Kept in one place so the data migration, the importers and the tests agree on them.
 """
 
-REGIONS: list[tuple[str, str]] = [
-    ("east-of-england", "East of England"),
-    ("london", "London"),
-    ("midlands", "Midlands"),
-    ("north-east-and-yorkshire", "North East and Yorkshire"),
-    ("north-west", "North West"),
-    ("south-east", "South East"),
-    ("south-west", "South West"),
+# slug, name, name as NHS England's league tables write it
+REGIONS: list[tuple[str, str, str]] = [
+    ("east-of-england", "East of England", "East"),
+    ("london", "London", "London"),
+    ("midlands", "Midlands", "Midlands"),
+    ("north-east-and-yorkshire", "North East and Yorkshire", "North East and Yorkshire"),
+    ("north-west", "North West", "North West"),
+    ("south-east", "South East", "South East"),
+    ("south-west", "South West", "South West"),
 ]
 
 # How the different NHS files spell the regions, normalised to upper case without the
@@ -26,14 +27,26 @@ REGION_ALIASES: dict[str, str] = {
     "SOUTH WEST": "south-west",
 }
 
-PEER_GROUPS: list[tuple[str, str, str]] = [
-    ("acute", "Acute trusts", "Hospital trusts providing emergency and planned care."),
+# slug, name, description, trust type as the league table CSV writes it
+PEER_GROUPS: list[tuple[str, str, str, str]] = [
+    (
+        "acute",
+        "Acute trusts",
+        "Hospital trusts providing emergency and planned care.",
+        "Acute trust",
+    ),
     (
         "mental-health-community",
         "Mental health and community trusts",
         "Trusts providing mental health, learning disability and community services.",
+        "Mental health and community trust",
     ),
-    ("ambulance", "Ambulance trusts", "Trusts providing emergency ambulance services and 111."),
+    (
+        "ambulance",
+        "Ambulance trusts",
+        "Trusts providing emergency ambulance services and 111.",
+        "Ambulance trust",
+    ),
 ]
 
 # ERIC `Trust Type` -> (peer group slug, subtype shown on the public pages).

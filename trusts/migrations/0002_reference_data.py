@@ -6,12 +6,19 @@ from trusts.reference import PEER_GROUPS, REGIONS
 def create_reference_data(apps, schema_editor):
     Region = apps.get_model("trusts", "Region")
     PeerGroup = apps.get_model("trusts", "PeerGroup")
-    for slug, name in REGIONS:
-        Region.objects.update_or_create(slug=slug, defaults={"name": name})
-    for order, (slug, name, description) in enumerate(PEER_GROUPS):
+    for slug, name, published_name in REGIONS:
+        Region.objects.update_or_create(
+            slug=slug, defaults={"name": name, "published_name": published_name}
+        )
+    for order, (slug, name, description, trust_type_label) in enumerate(PEER_GROUPS):
         PeerGroup.objects.update_or_create(
             slug=slug,
-            defaults={"name": name, "description": description, "display_order": order},
+            defaults={
+                "name": name,
+                "description": description,
+                "trust_type_label": trust_type_label,
+                "display_order": order,
+            },
         )
 
 

@@ -1,0 +1,108 @@
+"""Everything `make run` needs after migrating: real data, demo values, accounts, releases.
+
+Running it again is quick and loses nothing: files already imported (same checksum) are
+skipped, existing accounts are kept, and releases whose inputs are unchanged are not recomputed.
+"""
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandParser
+from metrics.importers import import_ae, import_nof
+from metrics.importing import file_checksum
+from trusts.importers import import_trusts
+
+from leaguetable import roles
+from leaguetable.models import Release
+from leaguetable.services import computation
+from leaguetable.services.releases import draft_release
+from metrics.models import ImportRun, Observation, Quarter
+from metrics.synthetic import load_synthetic_values
+from trusts.models import BoardMembership, PeerGroup, Trust
+
+DATA = Path(settings.BASE_DIR) / "data" / "nhs"
+DEMO_BOARD_TRUST = "RYY"  # Kent Community Health NHS Foundation Trust
+
+DEMO_ACCOUNTS = [
+    ("analyst", roles.ANALYST, "Regulator analyst (prepares and submits releases)"),
+    ("approver", roles.APPROVER, "Regulator approver (approves and publishes)"),
+    ("board", roles.BOARD_MEMBER, f"Trust board member of {DEMO_BOARD_TRUST}"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the real NHS data, synthetic demo values and demo accounts; compute releases."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-compute", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.load(DATA / "eric-2024-25-trust-data.csv", import_trusts)
+        self.load(DATA / "nof-2025-26-mental-health-community-trust-data.csv", import_nof)
+        self.load(DATA / "ae-monthly-sitrep-2026-05.csv", import_ae)
+        if not Observation.objects.filter(is_synthetic=True).exists():
+            self.stdout.write(str(load_synthetic_values()))
+        self.create_accounts()
+        if not options["no_compute"]:
+            self.compute_releases()
+
+    def load(self, path: Path, importer: Any) -> None:
+        checksum = file_checksum(path)
+        if ImportRun.objects.filter(checksum=checksum, status=ImportRun.Status.IMPORTED).exists():
+            self.stdout.write(f"{path.name}: already imported")
+            return
+        self.stdout.write(str(importer(path)))
+
+    def create_accounts(self) -> None:
+        User = get_user_model()
+        created = []
+        for username, role, description in DEMO_ACCOUNTS:
+            if User.objects.filter(username=username).exists():
+                continue
+            password = secrets.token_urlsafe(12)
+            user = User.objects.create_user(
+                username=username,
+                password=password,
+                is_staff=True,
+                email=f"{username}@example.org",
+            )
+            user.groups.add(Group.objects.get(name=role))
+            if role == roles.BOARD_MEMBER:
+                BoardMembership.objects.create(
+                    user=user,
+                    trust=Trust.objects.get(ods_code=DEMO_BOARD_TRUST),
+                    role_title="Chief executive",
+                )
+            created.append((username, password, description))
+        if not created:
+            self.stdout.write(
+                "Demo accounts already exist (their passwords were printed when "
+                "they were created; reset with `manage.py changepassword NAME`)."
+            )
+            return
+        self.stdout.write(self.style.WARNING("\nDemo accounts (shown once, store them now):"))
+        for username, password, description in created:
+            self.stdout.write(f"  {username:10s} {password}   {description}")
+        self.stdout.write("")
+
+    def compute_releases(self) -> None:
+        for peer_group in PeerGroup.objects.all():
+            quarters = Quarter.objects.filter(
+                observations__trust__peer_group=peer_group,
+                frameworks__peer_group=peer_group,
+            ).distinct()
+            for quarter in quarters:
+                latest = (
+                    Release.objects.filter(quarter=quarter, peer_group=peer_group)
+                    .order_by("-revision")
+                    .first()
+                )
+                if latest is not None and latest.status != Release.Status.DRAFT:
+                    continue
+                release = draft_release(quarter, peer_group.slug)
+                outcome = computation.compute(release.pk)
+                self.stdout.write(f"{release}: {outcome}")
