@@ -46,9 +46,9 @@ METRICS: list[tuple[str, str, str, str, str, bool, bool]] = [
      False, False),
     ("OF0086", "OF1086", "Relative difference in costs", "%", LOWER, False, False),
     # Acute (demonstration; values synthetic except the real A&E sitrep month).
-    ("AE4H", "", "A&E attendances seen within 4 hours", "%", HIGHER, False, True),
+    ("AE4H", "", "A&E attendances seen within 4 hours", "%", HIGHER, False, False),
     ("AE12H", "", "Patients waiting over 12 hours from decision to admit, as a share of "
-     "emergency admissions via A&E", "%", LOWER, False, True),
+     "emergency admissions via A&E", "%", LOWER, False, False),
     ("RTT18", "", "Patients on the elective waiting list waiting under 18 weeks", "%", HIGHER,
      False, True),
     ("RTT52", "", "Patients on the elective waiting list waiting over 52 weeks", "%", LOWER,
