@@ -1,16 +1,35 @@
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from metrics.models import Framework, Metric, Quarter
 from trusts.models import PeerGroup, Trust
 
 
+class PublishedDataIsFixed(PermissionDenied):
+    """A write would change what a release beyond draft shows or was computed from.
+
+    A PermissionDenied, so the admin and the API answer 403 rather than 500 when one slips
+    past their own checks.
+    """
+
+
 class ReleaseQuerySet(models.QuerySet["Release"]):
     def published(self) -> "ReleaseQuerySet":
         """Releases the public may see: published and not superseded or withdrawn."""
         return self.filter(status=Release.Status.PUBLISHED)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        # Only a draft may disappear: anything submitted has an audit trail to keep.
+        if self.exclude(status=Release.Status.DRAFT).exists():
+            raise PublishedDataIsFixed("Only draft releases can be deleted.")
+        return super().delete()
 
 
 class Release(models.Model):
@@ -127,14 +146,78 @@ class Release(models.Model):
             kwargs={"peer_group": self.peer_group.slug, "quarter": self.quarter.slug},
         )
 
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if self.status != self.Status.DRAFT:
+            raise PublishedDataIsFixed(
+                f"{self} is {self.get_status_display().lower()}: only a draft can be deleted."
+            )
+        return super().delete(*args, **kwargs)
+
     @property
     def thresholds(self) -> tuple[float, float, float] | None:
         if self.t1 is None or self.t2 is None or self.t3 is None:
             return None
         return (float(self.t1), float(self.t2), float(self.t3))
 
+    @property
+    def is_correction(self) -> bool:
+        return self.supersedes_id is not None
 
-class TrustResult(models.Model):
+
+def _refuse_unless_draft(release_ids: Iterable[int | None]) -> None:
+    """Refuse a write to results of any release that is past draft (published means fixed)."""
+    ids = {pk for pk in release_ids if pk is not None}
+    if not ids:
+        return
+    fixed = Release.objects.filter(pk__in=ids).exclude(status=Release.Status.DRAFT).first()
+    if fixed is not None:
+        raise PublishedDataIsFixed(
+            f"The results of {fixed} are fixed: it is {fixed.get_status_display().lower()}. "
+            "Changes are made in a correction (a new revision)."
+        )
+
+
+class ResultQuerySet(models.QuerySet):
+    """Results change only while their release is a draft, also through the bulk paths."""
+
+    def update(self, **kwargs: Any) -> int:
+        _refuse_unless_draft(self.order_by().values_list("release_id", flat=True).distinct())
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        _refuse_unless_draft(self.order_by().values_list("release_id", flat=True).distinct())
+        return super().delete()
+
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        objs = list(objs)
+        _refuse_unless_draft(obj.release_id for obj in objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> int:
+        objs = list(objs)
+        _refuse_unless_draft(obj.release_id for obj in objs)
+        return super().bulk_update(objs, *args, **kwargs)
+
+
+class ResultOfRelease(models.Model):
+    """What every result row shares: it is written by the computation while its release is a
+    draft, and never again afterwards."""
+
+    objects = ResultQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        _refuse_unless_draft([self.release_id])
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        _refuse_unless_draft([self.release_id])
+        return super().delete(*args, **kwargs)
+
+
+class TrustResult(ResultOfRelease):
     """One row of a league table."""
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="trust_results")
@@ -172,7 +255,7 @@ class TrustResult(models.Model):
         return self.previous_rank - self.rank
 
 
-class MetricResult(models.Model):
+class MetricResult(ResultOfRelease):
     """One trust's value and score on one metric in a release."""
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="metric_results")
@@ -194,7 +277,7 @@ class MetricResult(models.Model):
         return f"{self.trust_id}/{self.metric_id}: {self.score}"
 
 
-class MetricPeerStatistics(models.Model):
+class MetricPeerStatistics(ResultOfRelease):
     """Median and quartiles of a metric across the peer group, shown beside every value."""
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="peer_statistics")
@@ -212,3 +295,58 @@ class MetricPeerStatistics(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric_id} in {self.release_id}: median {self.median}"
+
+
+class ReleaseTransition(models.Model):
+    """One step in a release's life: who moved it, from what, to what, when and why.
+
+    Written by the lifecycle service in the same transaction as the change it records, and
+    never changed or deleted afterwards.
+    """
+
+    class Action(models.TextChoices):
+        SUBMIT = "submit", "Submitted for approval"
+        APPROVE = "approve", "Approved"
+        RETURN = "return", "Returned for changes"
+        SCHEDULE = "schedule", "Scheduled for publication"
+        PUBLISH = "publish", "Published"
+        WITHDRAW = "withdraw", "Withdrawn"
+        START_CORRECTION = "correct", "Correction started"
+        SUPERSEDE = "supersede", "Superseded by a correction"
+
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="transitions")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    from_status = models.CharField(max_length=10, choices=Release.Status.choices, blank=True)
+    to_status = models.CharField(max_length=10, choices=Release.Status.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="release_transitions",
+        help_text="Empty when the scheduler published the release.",
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    reason = models.TextField(blank=True)
+    details = models.JSONField(
+        default=dict, blank=True, help_text="What else the step decided, e.g. the time set."
+    )
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["release", "at", "pk"]
+        get_latest_by = ["at", "pk"]
+
+    def __str__(self) -> str:
+        who = self.user or "the scheduler"
+        return (
+            f"{self.release_id}: {self.get_action_display()} by {who} at {self.at:%Y-%m-%d %H:%M}"
+        )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PublishedDataIsFixed("An audit entry is never changed once written.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PublishedDataIsFixed("An audit entry is never deleted.")

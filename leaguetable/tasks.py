@@ -57,3 +57,15 @@ def recompute_changed_drafts() -> int:
             enqueue_compute(release)
             queued += 1
     return queued
+
+
+@shared_task
+def publish_due_releases() -> int:
+    """Beat job, every minute: publish scheduled releases whose time has come.
+
+    Safe to run twice at once or to rerun: each release is claimed under a row lock with a
+    compare-and-set on its status, so it is published exactly once.
+    """
+    from leaguetable.services.lifecycle import publish_due
+
+    return publish_due()

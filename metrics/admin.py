@@ -1,6 +1,10 @@
 from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from metrics.admin_uploads import UPLOAD_PERMISSION, UploadViews, stage
 from metrics.models import (
     Domain,
     Framework,
@@ -68,6 +72,7 @@ class ThresholdsAdmin(SimpleHistoryAdmin):
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
+    change_list_template = "admin/uploads/importrun_change_list.html"
     list_display = [
         "started_at",
         "kind",
@@ -79,14 +84,40 @@ class ImportRunAdmin(admin.ModelAdmin):
         "unchanged",
         "skipped",
         "imported_by",
+        "upload_link",
     ]
     list_filter = ["kind", "status"]
     list_select_related = ["imported_by"]
     search_fields = ["file_name", "checksum"]
     readonly_fields = [f.name for f in ImportRun._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
+    def get_urls(self) -> list:
+        # The upload pages come first: "upload/" would otherwise be taken for an object id.
+        return UploadViews(self).urls() + super().get_urls()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Files arrive through the upload page (validate, then confirm), never a bare form.
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ImportRun | None = None) -> bool:
+        return False  # provenance is read-only
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_upload": request.user.has_perm(UPLOAD_PERMISSION),
+        }
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="Upload")
+    def upload_link(self, run: ImportRun) -> str:
+        if not run.uploaded_file:
+            return ""
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:metrics_importrun_upload_status", args=[run.pk]),
+            stage(run),
+        )
 
 
 @admin.register(Observation)

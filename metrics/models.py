@@ -1,3 +1,6 @@
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -254,6 +257,64 @@ class ImportRun(models.Model):
         return f"{self.get_kind_display()}: {self.file_name} ({self.get_status_display()})"
 
 
+def _assert_inputs_editable(rows: Iterable[tuple[int, int, int | None]]) -> None:
+    """Refuse a write of (trust, quarter, metric) inputs that an approved, scheduled or
+    published release used; see leaguetable.services.lifecycle.assert_observations_editable."""
+    # Imported here: the league table app builds on this one, not the other way round.
+    from leaguetable.services.lifecycle import assert_observations_editable
+
+    by_quarter: dict[int, tuple[set[int], set[int]]] = {}
+    for trust_id, quarter_id, metric_id in rows:
+        trusts, metrics = by_quarter.setdefault(quarter_id, (set(), set()))
+        trusts.add(trust_id)
+        if metric_id is not None:
+            metrics.add(metric_id)
+    for quarter_id, (trusts, metrics) in by_quarter.items():
+        assert_observations_editable(trusts, quarter_id, metric_ids=metrics or None)
+
+
+class InputQuerySet(models.QuerySet):
+    """Observations and trust flags fixed by a release stay fixed on the bulk paths too: the
+    importers write through simple-history's bulk helpers, which call these methods."""
+
+    def update(self, **kwargs: Any) -> int:
+        self._assert_editable()
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        self._assert_editable()
+        return super().delete()
+
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        objs = list(objs)
+        _assert_inputs_editable(_object_rows(objs))
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> int:
+        objs = list(objs)
+        _assert_inputs_editable(_object_rows(objs))
+        return super().bulk_update(objs, *args, **kwargs)
+
+    def _assert_editable(self) -> None:
+        from leaguetable.services.lifecycle import releases_fixing_observations
+
+        rows = self.order_by()
+        quarters = set(rows.values_list("quarter_id", flat=True).distinct())
+        # The common case, nothing signed off in these quarters, costs two small queries.
+        if not releases_fixing_observations(quarters):
+            return
+        with_metric = any(field.name == "metric" for field in self.model._meta.fields)
+        fields = ["trust_id", "quarter_id", *(["metric_id"] if with_metric else [])]
+        _assert_inputs_editable(
+            (row[0], row[1], row[2] if with_metric else None)
+            for row in rows.values_list(*fields).distinct()
+        )
+
+
+def _object_rows(objs: list[Any]) -> list[tuple[int, int, int | None]]:
+    return [(o.trust_id, o.quarter_id, getattr(o, "metric_id", None)) for o in objs]
+
+
 class Observation(models.Model):
     """One published value of one metric for one trust in one quarter."""
 
@@ -273,6 +334,8 @@ class Observation(models.Model):
     source_line = models.PositiveIntegerField(null=True, blank=True)
     history = HistoricalRecords()
 
+    objects = InputQuerySet.as_manager()
+
     class Meta:
         ordering = ["quarter", "trust", "metric"]
         constraints = [
@@ -284,6 +347,26 @@ class Observation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trust_id}/{self.metric_id}/{self.quarter_id}: {self.value}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Published means fixed: a value that fed a signed-off release changes only once a
+        # correction of that release is open.
+        _assert_inputs_editable(self._input_rows())
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        _assert_inputs_editable(self._input_rows())
+        return super().delete(*args, **kwargs)
+
+    def _input_rows(self) -> list[tuple[int, int, int | None]]:
+        rows = [(self.trust_id, self.quarter_id, self.metric_id)]
+        if self.pk is not None:
+            # Moving a value to another trust or quarter changes where it was, too.
+            stored = Observation.objects.filter(pk=self.pk).values_list(
+                "trust_id", "quarter_id", "metric_id"
+            )
+            rows.extend(stored)
+        return rows
 
 
 class TrustQuarterStatus(models.Model):
@@ -301,6 +384,8 @@ class TrustQuarterStatus(models.Model):
     )
     history = HistoricalRecords()
 
+    objects = InputQuerySet.as_manager()
+
     class Meta:
         verbose_name_plural = "trust quarter statuses"
         ordering = ["quarter", "trust"]
@@ -310,3 +395,23 @@ class TrustQuarterStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trust.ods_code} {self.quarter}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The deficit and RSP flags decide segments: fixed like observations once signed off.
+        _assert_inputs_editable(self._input_rows())
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        _assert_inputs_editable(self._input_rows())
+        return super().delete(*args, **kwargs)
+
+    def _input_rows(self) -> list[tuple[int, int, int | None]]:
+        rows: list[tuple[int, int, int | None]] = [(self.trust_id, self.quarter_id, None)]
+        if self.pk is not None:
+            rows.extend(
+                (trust_id, quarter_id, None)
+                for trust_id, quarter_id in TrustQuarterStatus.objects.filter(
+                    pk=self.pk
+                ).values_list("trust_id", "quarter_id")
+            )
+        return rows

@@ -195,7 +195,13 @@ def _checksum(
             ]
             for d in definitions
         ],
-        "thresholds": [release.threshold_method, str(release.t1), str(release.t2), str(release.t3)],
+        # Quartile thresholds are an output, stored on the release after computing it.
+        "thresholds": [release.threshold_method]
+        + (
+            [str(release.t1), str(release.t2), str(release.t3)]
+            if release.threshold_method == Release.ThresholdMethod.FIXED
+            else []
+        ),
         "replicates": release.replicates,
         "seed": release.seed,
         "use_supplied_scores": release.use_supplied_scores,

@@ -173,7 +173,7 @@ def test_it_recomputes_only_the_drafts_whose_inputs_changed(
     delay.assert_called_once_with(release.pk, False)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_it_leaves_one_set_of_results_when_two_recomputes_run_at_once() -> None:
     if connection.vendor == "sqlite":
         pytest.skip("SQLite serialises writers; the race needs PostgreSQL's concurrency")
@@ -202,3 +202,14 @@ def test_it_leaves_one_set_of_results_when_two_recomputes_run_at_once() -> None:
     assert TrustResult.objects.filter(release=release).count() == 12
     counted = MetricDefinition.objects.filter(framework=release.framework, counted=True).count()
     assert MetricResult.objects.filter(release=release).count() == 12 * counted
+
+
+def test_it_does_not_count_computed_quartile_thresholds_as_a_change_of_input() -> None:
+    release = factories.computed_release(trust_count=8)
+    release.threshold_method = Release.ThresholdMethod.QUARTILES
+    release.save()
+    assert computation.compute(release.pk) == computation.ComputationOutcome.COMPUTED
+    release.refresh_from_db()
+    assert release.t1 is not None
+
+    assert computation.compute(release.pk) == computation.ComputationOutcome.UNCHANGED

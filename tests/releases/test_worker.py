@@ -11,7 +11,7 @@ from tests import factories
 
 
 @pytest.mark.broker
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_it_computes_a_release_on_a_real_worker(broker_url: str) -> None:
     quarter = factories.quarter(4)
     trusts = factories.make_trusts(9)
