@@ -56,6 +56,12 @@ class Framework(models.Model):
         help_text="Use a score supplied with the data in place of computing it (replays a "
         "published file; needed where the scoring pool is national).",
     )
+    rank_recovery_support_by_adjusted_segment = models.BooleanField(
+        default=False,
+        help_text="Rank trusts in the Recovery Support Programme by their segment before "
+        "segment 5, as NHS England's Q1 and Q2 2025/26 files do. Off: they rank last, as "
+        "the methodology (section 5) says.",
+    )
     freedom_max_segment = models.PositiveSmallIntegerField(
         default=1, help_text="Earned autonomy: trusts at or above this segment are eligible."
     )

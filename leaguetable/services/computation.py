@@ -160,6 +160,7 @@ def load_inputs(release: Release) -> LoadedInputs:
         replicates=release.replicates,
         seed=release.seed,
         use_supplied_scores=release.use_supplied_scores,
+        rank_on_adjusted_segment=release.framework.rank_recovery_support_by_adjusted_segment,
     )
     checksum = _checksum(
         release,
@@ -182,7 +183,11 @@ def _checksum(
 ) -> str:
     """SHA-256 of everything that decides the results; equal checksums mean equal results."""
     document = {
-        "framework": [release.framework.slug, release.framework.version],
+        "framework": [
+            release.framework.slug,
+            release.framework.version,
+            release.framework.rank_recovery_support_by_adjusted_segment,
+        ],
         "definitions": [
             [
                 d.metric.code,
