@@ -181,5 +181,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    # In-process (eager) tasks would log a line per task run.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }
 AXES_VERBOSE = envbool("AXES_VERBOSE", "False")
+
+# Board members sign in to their trust area; regulators use the admin sign-in.
+LOGIN_URL = "trust_area:login"

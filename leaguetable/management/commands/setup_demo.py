@@ -12,20 +12,24 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
-from metrics.importers import import_ae, import_nof
-from metrics.importing import file_checksum
-from trusts.importers import import_trusts
+from django.test.utils import override_settings
 
 from leaguetable import roles
 from leaguetable.models import Release
-from leaguetable.services import computation
+from leaguetable.services import computation, lifecycle
 from leaguetable.services.releases import draft_release
+from metrics.importers import import_ae, import_nof
+from metrics.importing import file_checksum
 from metrics.models import ImportRun, Observation, Quarter
 from metrics.synthetic import load_synthetic_values
+from trusts.importers import import_trusts
 from trusts.models import BoardMembership, PeerGroup, Trust
 
 DATA = Path(settings.BASE_DIR) / "data" / "nhs"
 DEMO_BOARD_TRUST = "RYY"  # Kent Community Health NHS Foundation Trust
+
+# Left awaiting the approver's decision, so the admin opens on a real to-do item.
+DEMO_AWAITING_APPROVAL = ("ambulance", 4)
 
 DEMO_ACCOUNTS = [
     ("analyst", roles.ANALYST, "Regulator analyst (prepares and submits releases)"),
@@ -48,7 +52,11 @@ class Command(BaseCommand):
             self.stdout.write(str(load_synthetic_values()))
         self.create_accounts()
         if not options["no_compute"]:
-            self.compute_releases()
+            # The demo's own notifications would bury the logins printed below.
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+                self.compute_releases()
+                self.publish_releases()
+        self.print_accounts()
 
     def load(self, path: Path, importer: Any) -> None:
         checksum = file_checksum(path)
@@ -59,7 +67,7 @@ class Command(BaseCommand):
 
     def create_accounts(self) -> None:
         User = get_user_model()
-        created = []
+        created = self.created_accounts = []
         for username, role, description in DEMO_ACCOUNTS:
             if User.objects.filter(username=username).exists():
                 continue
@@ -78,16 +86,18 @@ class Command(BaseCommand):
                     role_title="Chief executive",
                 )
             created.append((username, password, description))
-        if not created:
+
+    def print_accounts(self) -> None:
+        if not self.created_accounts:
             self.stdout.write(
-                "Demo accounts already exist (their passwords were printed when "
-                "they were created; reset with `manage.py changepassword NAME`)."
+                "Demo accounts already exist (their passwords were printed when they were "
+                "created; reset one with `manage.py changepassword NAME`)."
             )
             return
         self.stdout.write(self.style.WARNING("\nDemo accounts (shown once, store them now):"))
-        for username, password, description in created:
+        for username, password, description in self.created_accounts:
             self.stdout.write(f"  {username:10s} {password}   {description}")
-        self.stdout.write("")
+        self.stdout.write("Regulators sign in at /admin/, the board member at /trust-area/.\n")
 
     def compute_releases(self) -> None:
         for peer_group in PeerGroup.objects.all():
@@ -106,3 +116,28 @@ class Command(BaseCommand):
                 release = draft_release(quarter, peer_group.slug)
                 outcome = computation.compute(release.pk)
                 self.stdout.write(f"{release}: {outcome}")
+
+    def publish_releases(self) -> None:
+        """Take each computed demo release through maker-checker: the analyst submits, the
+        approver approves and publishes; one is left awaiting approval."""
+        User = get_user_model()
+        analyst = User.objects.get(username="analyst")
+        approver = User.objects.get(username="approver")
+        drafts = (
+            Release.objects.filter(
+                status=Release.Status.DRAFT,
+                computation=Release.Computation.COMPUTED,
+                submitted_at__isnull=True,
+                supersedes__isnull=True,
+            )
+            .select_related("quarter", "peer_group")
+            .order_by("quarter__year_start", "quarter__number")
+        )
+        for release in drafts:
+            release = lifecycle.submit(release, analyst, "Demo release prepared by make run.")
+            if (release.peer_group.slug, release.quarter.number) == DEMO_AWAITING_APPROVAL:
+                self.stdout.write(f"{release}: submitted, awaiting the approver")
+                continue
+            release = lifecycle.approve(release, approver, "Checked (demo).")
+            release = lifecycle.publish_now(release, approver)
+            self.stdout.write(f"{release}: published")
