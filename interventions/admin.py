@@ -1,0 +1,519 @@
+"""The regulators' side: freedoms and plans with filters, inline actions, and history.
+
+Status changes only happen through the admin actions below, which ask for a reason and call the
+same service functions as everything else; the status fields themselves are read-only. Any other
+edit asks for a reason too, stored in the history with the user.
+
+Board members are kept out: they hold none of these permissions and use the trust area. The
+querysets are scoped with `visible_to` as well, so a permission granted by mistake would still
+show a board member nothing beyond their own trust.
+"""
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from interventions.forms import ReasonForm
+from interventions.models import (
+    ActionUpdate,
+    CriterionEvaluation,
+    ExitCriterion,
+    FreedomGrant,
+    FreedomType,
+    SupportAction,
+    SupportPlan,
+)
+from interventions.services import InterventionError
+from interventions.services import freedoms as freedom_services
+from interventions.services import support as support_services
+
+ReasonService = Callable[[Any, Any, str], Any]
+
+
+def _with_reason(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    service: ReasonService,
+    verb: str,
+) -> TemplateResponse | None:
+    """Ask for a reason on an intermediate page, then apply `service` to each selected row."""
+    form = ReasonForm(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        done, refused = 0, []
+        for obj in queryset:
+            try:
+                service(obj, request.user, form.cleaned_data["reason"])
+            except InterventionError as refusal:
+                refused.append(f"{obj}: {refusal}")
+            else:
+                done += 1
+        if done:
+            modeladmin.message_user(request, f"{verb}: {done}.", messages.SUCCESS)
+        for refusal in refused:
+            modeladmin.message_user(request, refusal, messages.ERROR)
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"{verb}: give a reason",
+        "verb": verb,
+        "objects": list(queryset),
+        "form": form,
+        "opts": modeladmin.model._meta,
+        "action_name": request.POST.get("action", ""),
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "interventions/admin/reason_form.html", context)
+
+
+def reason_action(
+    service: ReasonService, verb: str, *, permission: str = "decide"
+) -> Callable[..., TemplateResponse | None]:
+    def action(
+        modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
+    ) -> TemplateResponse | None:
+        return _with_reason(modeladmin, request, queryset, service, verb)
+
+    action.__name__ = "action_" + verb.lower().replace(" ", "_").replace(",", "")
+    return admin.action(description=f"{verb}…", permissions=[permission])(action)
+
+
+class ReasonedChangeForm(forms.ModelForm):
+    """Every edit of an existing row says why, for the history."""
+
+    change_reason = forms.CharField(
+        label="Reason for this change",
+        required=False,
+        widget=forms.TextInput(attrs={"size": 80}),
+        help_text="Kept in the history with your name.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance.pk and self.has_changed() and not cleaned.get("change_reason"):
+            self.add_error("change_reason", "Say why you are changing this.")
+        return cleaned
+
+
+class ReasonedAdmin(SimpleHistoryAdmin):
+    form = ReasonedChangeForm
+    decide_permission = ""
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(self.decide_permission)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the history is the record; rows end by status, not deletion
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).visible_to(request.user)
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+        # 404, not the admin's usual redirect, for a row outside the user's scope: the same
+        # answer as the trust area gives.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404
+        return obj
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        # simple-history falls back to the history rows of an object outside the queryset.
+        self.get_object(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        # Reverting would restore an old status without its transition and reason.
+        if request.method != "GET":
+            raise PermissionDenied
+        self.get_object(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True
+
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.Form, change: bool) -> None:
+        reason = form.cleaned_data.get("change_reason") or ("Created" if not change else "")
+        obj._change_reason = reason
+        request._intervention_change_reason = reason  # type: ignore[attr-defined]
+        super().save_model(request, obj, form, change)
+
+    def save_formset(
+        self, request: HttpRequest, form: forms.Form, formset: Any, change: bool
+    ) -> None:
+        reason = getattr(request, "_intervention_change_reason", "")
+        for instance in formset.save(commit=False):
+            instance._change_reason = reason
+            if hasattr(instance, "author_id") and not instance.author_id:
+                instance.author = request.user
+            instance.save()
+        formset.save_m2m()
+
+
+class ScopedInlineMixin:
+    """Inlines follow their parent's scope; rows are never deleted from an inline."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OverdueActionsFilter(admin.SimpleListFilter):
+    title = "overdue actions"
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("yes", "Has overdue actions"), ("no", "No overdue actions")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        overdue = SupportPlan.objects.with_overdue_actions(timezone.localdate()).values("pk")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=overdue)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=overdue)
+        return queryset
+
+
+class OverdueActionFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("yes", "Overdue"), ("no", "Not overdue")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        overdue = SupportAction.objects.overdue(timezone.localdate()).values("pk")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=overdue)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=overdue)
+        return queryset
+
+
+class ReviewOverdueFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("overdue", "Review date passed"), ("due", "Review due within 30 days")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        today = timezone.localdate()
+        granted = queryset.filter(status=FreedomGrant.Status.GRANTED)
+        if self.value() == "overdue":
+            return granted.filter(review_date__lt=today)
+        if self.value() == "due":
+            return granted.filter(
+                review_date__gte=today, review_date__lte=today + datetime.timedelta(days=30)
+            )
+        return queryset
+
+
+@admin.register(FreedomType)
+class FreedomTypeAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug", "is_active", "display_order"]
+    list_editable = ["is_active", "display_order"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(FreedomGrant)
+class FreedomGrantAdmin(ReasonedAdmin):
+    decide_permission = "interventions.decide_freedomgrant"
+    list_display = [
+        "trust",
+        "freedom_type",
+        "status",
+        "earned_by",
+        "start",
+        "review_date",
+        "is_public",
+        "status_reason",
+    ]
+    list_filter = [
+        "status",
+        "freedom_type",
+        "is_public",
+        ReviewOverdueFilter,
+        ("trust__region", admin.RelatedOnlyFieldListFilter),
+        ("trust__peer_group", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["trust", "freedom_type", "earned_by__quarter", "earned_by__peer_group"]
+    search_fields = ["trust__ods_code", "trust__name", "freedom_type__name"]
+    fields = [
+        "trust",
+        "freedom_type",
+        "earned_by",
+        "status",
+        "status_reason",
+        "status_changed_by",
+        "status_changed_at",
+        "conditions",
+        "start",
+        "review_date",
+        "is_public",
+        "change_reason",
+    ]
+    readonly_fields = [
+        "trust",
+        "freedom_type",
+        "earned_by",
+        "status",
+        "status_reason",
+        "status_changed_by",
+        "status_changed_at",
+        "is_public",
+    ]
+    actions = [
+        reason_action(freedom_services.confirm_grant, "Grant"),
+        reason_action(freedom_services.decline_grant, "Decline"),
+        reason_action(freedom_services.flag_for_review, "Flag for review"),
+        reason_action(freedom_services.keep_grant, "Keep after review"),
+        reason_action(freedom_services.revoke_grant, "Revoke"),
+        reason_action(freedom_services.expire_grant, "Expire"),
+        reason_action(
+            lambda grant, user, reason: freedom_services.set_grant_public(
+                grant, user, True, reason
+            ),
+            "Make public",
+        ),
+        reason_action(
+            lambda grant, user, reason: freedom_services.set_grant_public(
+                grant, user, False, reason
+            ),
+            "Make private",
+        ),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # grants are proposed from a published table, never typed in
+
+
+class SupportActionInline(ScopedInlineMixin, admin.TabularInline):
+    model = SupportAction
+    extra = 0
+    fields = [
+        "description",
+        "owner_name",
+        "owner_email",
+        "due_date",
+        "status",
+        "rag",
+        "proposed_complete",
+    ]
+    readonly_fields = ["proposed_complete"]
+    show_change_link = True
+
+
+class ExitCriterionInline(ScopedInlineMixin, admin.TabularInline):
+    model = ExitCriterion
+    extra = 0
+    fields = ["kind", "metric", "threshold", "max_segment", "consecutive_quarters", "latest"]
+    readonly_fields = ["latest"]
+
+    @admin.display(description="Latest evaluation")
+    def latest(self, criterion: ExitCriterion) -> str:
+        if criterion.pk is None:
+            return "–"
+        evaluation = support_services.latest_evaluation(criterion)
+        return "Not yet evaluated" if evaluation is None else evaluation.summary
+
+
+@admin.register(SupportPlan)
+class SupportPlanAdmin(ReasonedAdmin):
+    decide_permission = "interventions.decide_supportplan"
+    list_display = [
+        "trust",
+        "level",
+        "status",
+        "triggered_by",
+        "regulator_lead",
+        "open_actions",
+        "overdue_actions",
+        "is_public",
+    ]
+    list_filter = [
+        "status",
+        "level",
+        OverdueActionsFilter,
+        "is_public",
+        ("trust__region", admin.RelatedOnlyFieldListFilter),
+        ("trust__peer_group", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = [
+        "trust",
+        "regulator_lead",
+        "triggered_by__quarter",
+        "triggered_by__peer_group",
+    ]
+    search_fields = ["trust__ods_code", "trust__name"]
+    fields = [
+        "trust",
+        "level",
+        "triggered_by",
+        "status",
+        "status_reason",
+        "status_changed_by",
+        "status_changed_at",
+        "objectives",
+        "regulator_lead",
+        "trust_lead_name",
+        "trust_lead_email",
+        "trust_lead_user",
+        "is_public",
+        "change_reason",
+    ]
+    readonly_fields = [
+        "trust",
+        "triggered_by",
+        "status",
+        "status_reason",
+        "status_changed_by",
+        "status_changed_at",
+        "is_public",
+    ]
+    raw_id_fields = ["trust_lead_user"]
+    inlines = [SupportActionInline, ExitCriterionInline]
+    actions = [
+        reason_action(support_services.confirm_plan, "Confirm"),
+        reason_action(support_services.decline_plan, "Decline"),
+        reason_action(support_services.close_plan, "Close, exit criteria met"),
+        reason_action(
+            lambda plan, user, reason: support_services.set_plan_public(plan, user, True, reason),
+            "Make public",
+        ),
+        reason_action(
+            lambda plan, user, reason: support_services.set_plan_public(plan, user, False, reason),
+            "Make private",
+        ),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        today = timezone.localdate()
+        finished = SupportAction.FINISHED_STATUSES
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                open_action_count=Count("actions", filter=~Q(actions__status__in=finished)),
+                overdue_action_count=Count(
+                    "actions",
+                    filter=~Q(actions__status__in=finished) & Q(actions__due_date__lt=today),
+                ),
+            )
+        )
+
+    @admin.display(description="Open actions", ordering="open_action_count")
+    def open_actions(self, plan: SupportPlan) -> int:
+        return plan.open_action_count
+
+    @admin.display(description="Overdue", ordering="overdue_action_count")
+    def overdue_actions(self, plan: SupportPlan) -> int:
+        return plan.overdue_action_count
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # plans are proposed from a published table, never typed in
+
+
+class ActionUpdateInline(admin.TabularInline):
+    model = ActionUpdate
+    extra = 0
+    fields = ["date", "text", "author", "evidence_file", "evidence_link", "created_at"]
+    readonly_fields = ["author", "created_at"]
+    can_delete = False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # updates are a dated record: add, never rewrite
+
+
+@admin.register(SupportAction)
+class SupportActionAdmin(ReasonedAdmin):
+    decide_permission = "interventions.decide_supportplan"
+    list_display = [
+        "description_short",
+        "plan",
+        "owner_name",
+        "due_date",
+        "status",
+        "rag",
+        "proposed_complete",
+    ]
+    list_filter = [
+        "status",
+        "rag",
+        "proposed_complete",
+        OverdueActionFilter,
+        "plan__level",
+        ("plan__trust__region", admin.RelatedOnlyFieldListFilter),
+        ("plan__trust__peer_group", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_select_related = ["plan__trust"]
+    search_fields = ["description", "owner_name", "plan__trust__ods_code", "plan__trust__name"]
+    readonly_fields = ["plan", "proposed_complete", "proposed_complete_by", "proposed_complete_at"]
+    fields = [
+        "plan",
+        "description",
+        "owner_name",
+        "owner_email",
+        "due_date",
+        "status",
+        "rag",
+        "proposed_complete",
+        "proposed_complete_by",
+        "proposed_complete_at",
+        "change_reason",
+    ]
+    inlines = [ActionUpdateInline]
+    actions = [
+        reason_action(support_services.confirm_action_complete, "Confirm complete"),
+        reason_action(support_services.reject_action_complete, "Reject completion"),
+    ]
+
+    @admin.display(description="Action")
+    def description_short(self, action: SupportAction) -> str:
+        return str(action)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # added inline on their plan
+
+
+@admin.register(CriterionEvaluation)
+class CriterionEvaluationAdmin(admin.ModelAdmin):
+    list_display = ["criterion", "release", "met", "summary", "evaluated_at"]
+    list_filter = ["met", "release__quarter", "release__peer_group"]
+    list_select_related = [
+        "criterion__plan__trust",
+        "criterion__metric",
+        "release__quarter",
+        "release__peer_group",
+    ]
+    readonly_fields = ["criterion", "release", "met", "figures", "summary", "evaluated_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .filter(criterion__plan__in=SupportPlan.objects.visible_to(request.user))
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

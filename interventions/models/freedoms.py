@@ -1,0 +1,106 @@
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from interventions.models.access import REASON_FIELD, board_trust_filter, is_regulator
+from trusts.models import Trust
+
+
+class FreedomType(models.Model):
+    """One kind of earned autonomy in the catalogue that regulators maintain."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(
+        default=True, help_text="Proposed to eligible trusts when a release is published."
+    )
+    display_order = models.PositiveSmallIntegerField(default=0)
+    history = HistoricalRecords(history_change_reason_field=REASON_FIELD)
+
+    class Meta:
+        ordering = ["display_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FreedomGrantQuerySet(models.QuerySet["FreedomGrant"]):
+    def open(self) -> "FreedomGrantQuerySet":
+        return self.filter(status__in=FreedomGrant.OPEN_STATUSES)
+
+    def visible_to(self, user: Any) -> "FreedomGrantQuerySet":
+        """Regulators see every grant; a board member sees only their own trust's decided ones.
+
+        Proposals and declines stay with the regulator: a board learns of a freedom once it has
+        been granted, not while it is being considered.
+        """
+        if is_regulator(user):
+            return self.all()
+        trust_filter = board_trust_filter(user)
+        if trust_filter is None:
+            return self.none()
+        return self.filter(trust_filter).filter(status__in=FreedomGrant.BOARD_VISIBLE_STATUSES)
+
+
+class FreedomGrant(models.Model):
+    """A freedom granted (or proposed) to a trust because of its place in a published table."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        GRANTED = "granted", "Granted"
+        UNDER_REVIEW = "under_review", "Under review"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+        DECLINED = "declined", "Declined"
+
+    OPEN_STATUSES = (Status.PROPOSED, Status.GRANTED, Status.UNDER_REVIEW)
+    BOARD_VISIBLE_STATUSES = (Status.GRANTED, Status.UNDER_REVIEW, Status.REVOKED, Status.EXPIRED)
+
+    trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="freedom_grants")
+    freedom_type = models.ForeignKey(FreedomType, on_delete=models.PROTECT, related_name="grants")
+    earned_by = models.ForeignKey(
+        "leaguetable.Release",
+        on_delete=models.PROTECT,
+        related_name="freedom_grants",
+        help_text="The published release whose results made the trust eligible.",
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROPOSED)
+    conditions = models.TextField(blank=True)
+    start = models.DateField(null=True, blank=True)
+    review_date = models.DateField(null=True, blank=True)
+    is_public = models.BooleanField(
+        default=False, help_text="Shown on the public trust page while granted."
+    )
+    status_reason = models.TextField(blank=True, help_text="Why the status last changed.")
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(history_change_reason_field=REASON_FIELD)
+
+    objects = FreedomGrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["trust__name", "freedom_type__display_order"]
+        constraints = [
+            # A trust holds (or is being considered for) each freedom at most once at a time;
+            # this is also what stops two concurrent publications proposing it twice.
+            models.UniqueConstraint(
+                fields=["trust", "freedom_type"],
+                condition=Q(status__in=["proposed", "granted", "under_review"]),
+                name="one_open_grant_per_freedom",
+            )
+        ]
+        permissions = [("decide_freedomgrant", "Can confirm, decline, review and revoke freedoms")]
+
+    def __str__(self) -> str:
+        return f"{self.freedom_type} for {self.trust.ods_code} ({self.get_status_display()})"

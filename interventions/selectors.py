@@ -1,0 +1,146 @@
+"""Reads of interventions for other parts of the portal.
+
+`public_support_for` is the public pages' only way in: it returns what a regulator has marked
+public and nothing else (never plans' actions, objectives, leads or proposals).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from interventions.models import FreedomGrant, SupportPlan
+from leaguetable.models import MetricResult, Release, ReleaseQuerySet, TrustResult
+from trusts.models import Trust
+
+
+@dataclass(frozen=True)
+class PublicFreedom:
+    name: str
+    slug: str
+    since: datetime.date | None
+
+
+@dataclass(frozen=True)
+class PublicSupport:
+    """What the public may know of one trust's interventions."""
+
+    trust_id: int
+    support_level: str | None = None  # SupportPlan.Level value, e.g. "targeted"
+    support_level_label: str | None = None  # e.g. "Targeted support"
+    freedoms: list[PublicFreedom] = field(default_factory=list)
+
+    @property
+    def has_any(self) -> bool:
+        return self.support_level is not None or bool(self.freedoms)
+
+
+def public_support_for(
+    trust_ids: list[int], today: datetime.date | None = None
+) -> dict[int, PublicSupport]:
+    """Each trust's current public support level and public granted freedoms, in two queries.
+
+    Every requested trust has an entry (empty if nothing is public), so callers can index it.
+    Only an active plan marked public shows its level, and only a granted freedom marked public
+    and already started shows; a plan's actions and details are never included.
+    """
+    today = today or timezone.localdate()
+    ids = list(dict.fromkeys(trust_ids))
+    if not ids:
+        return {}
+    levels: dict[int, str] = dict(
+        SupportPlan.objects.filter(
+            trust_id__in=ids, status=SupportPlan.Status.ACTIVE, is_public=True
+        ).values_list("trust_id", "level")
+    )
+    freedoms: dict[int, list[PublicFreedom]] = {trust_id: [] for trust_id in ids}
+    grants = (
+        FreedomGrant.objects.filter(
+            trust_id__in=ids, status=FreedomGrant.Status.GRANTED, is_public=True
+        )
+        .filter(Q(start__isnull=True) | Q(start__lte=today))
+        .order_by("freedom_type__display_order", "freedom_type__name")
+        .values_list("trust_id", "freedom_type__name", "freedom_type__slug", "start")
+    )
+    for trust_id, name, slug, start in grants:
+        freedoms[trust_id].append(PublicFreedom(name=name, slug=slug, since=start))
+    labels = dict(SupportPlan.Level.choices)
+    return {
+        trust_id: PublicSupport(
+            trust_id=trust_id,
+            support_level=levels.get(trust_id),
+            support_level_label=labels.get(levels[trust_id]) if trust_id in levels else None,
+            freedoms=freedoms[trust_id],
+        )
+        for trust_id in ids
+    }
+
+
+# The trust area: a board member's own trust only. Every function takes the trust already
+# resolved through `board_trust_or_404`, so none of them can reach another trust's rows.
+
+EMBARGOED_STATUSES = (
+    Release.Status.SUBMITTED,
+    Release.Status.APPROVED,
+    Release.Status.SCHEDULED,
+)
+PREVIEW_PERMISSION = "leaguetable.preview_release"
+
+
+def board_trust_or_404(user: Any, ods_code: str) -> Trust:
+    """The trust, if `user` sits on its board; 404 otherwise, so other trusts are not revealed."""
+    return get_object_or_404(Trust.objects.for_board_member(user), ods_code=ods_code)
+
+
+def viewable_releases(trust: Trust, user: Any) -> ReleaseQuerySet:
+    """Releases with a row for this trust that its board may see: published, and embargoed
+    ones (submitted, approved or scheduled) if the user may preview them."""
+    statuses = [Release.Status.PUBLISHED]
+    if user.has_perm(PREVIEW_PERMISSION):
+        statuses += EMBARGOED_STATUSES
+    return (
+        Release.objects.filter(status__in=statuses, trust_results__trust=trust)
+        .select_related("quarter", "peer_group")
+        .order_by("-quarter__year_start", "-quarter__number", "-revision")
+    )
+
+
+def latest_published_result(trust: Trust) -> TrustResult | None:
+    return (
+        TrustResult.objects.filter(trust=trust, release__status=Release.Status.PUBLISHED)
+        .select_related("release__quarter", "release__peer_group")
+        .order_by(
+            "-release__quarter__year_start", "-release__quarter__number", "-release__revision"
+        )
+        .first()
+    )
+
+
+def embargoed_results(trust: Trust, user: Any) -> list[TrustResult]:
+    """This trust's own rows in tables not yet published, if the user may preview them."""
+    if not user.has_perm(PREVIEW_PERMISSION):
+        return []
+    return list(
+        TrustResult.objects.filter(trust=trust, release__status__in=EMBARGOED_STATUSES)
+        .select_related("release__quarter", "release__peer_group")
+        .order_by("-release__quarter__year_start", "-release__quarter__number")
+    )
+
+
+def own_result(release: Release, trust: Trust) -> TrustResult:
+    return get_object_or_404(
+        TrustResult.objects.select_related("trust"), release=release, trust=trust
+    )
+
+
+def own_metric_scores(release: Release, trust: Trust) -> list[MetricResult]:
+    """The trust's own value and score on each metric; no peer figures, which in an embargoed
+    table would tell the board about other trusts before publication."""
+    return list(
+        MetricResult.objects.filter(release=release, trust=trust)
+        .select_related("metric")
+        .order_by("metric__code")
+    )
