@@ -6,4 +6,6 @@ class LeaguetableConfig(AppConfig):
     verbose_name = "League tables"
 
     def ready(self) -> None:
-        from leaguetable import receivers  # noqa: F401  (connects the signal receivers)
+        # Connect the signal receivers in every process: web, worker and beat alike, so a
+        # publication by the beat clears the public cache too.
+        from leaguetable import caching, receivers  # noqa: F401

@@ -1,0 +1,142 @@
+"""The public pages in real headless Chromium (Debian's), checked by axe-core for WCAG 2.2 AA.
+
+Playwright drives /usr/bin/chromium: no browser is ever downloaded (`playwright install` is
+never run). Everything touching the database happens before the browser starts and after it
+stops, since Playwright's event loop would make Django refuse ORM calls in between.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leaguetable.models import TrustResult
+from tests.factories import computed_release
+from tests.public.conftest import publish
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
+    ),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def audit(page: Any) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.2 A/AA violations on the page as it stands."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+        WCAG_TAGS,
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+    ]
+
+
+@pytest.fixture
+def browser_page() -> Any:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        page = browser.new_page()
+        yield page
+        browser.close()
+
+
+@pytest.fixture
+def world(live_server: Any) -> dict[str, Any]:
+    assert AXE.exists(), "node_modules/axe-core is missing: run `npm ci`"
+    release = publish(computed_release(trust_count=12, replicates=50))
+    rows = list(
+        TrustResult.objects.filter(release=release).select_related("trust__region").order_by("rank")
+    )
+    return {
+        "base": live_server.url,
+        "table": release.get_absolute_url(),
+        "region": rows[0].trust.region,
+        "region_codes": {
+            r.trust.ods_code for r in rows if r.trust.region_id == rows[0].trust.region_id
+        },
+        "trust": rows[0].trust,
+        "peer_group": release.peer_group.name,
+    }
+
+
+def test_public_pages_render_and_pass_axe(world: dict[str, Any], browser_page: Any) -> None:
+    page = browser_page
+    base = world["base"]
+    findings: dict[str, list[dict[str, Any]]] = {}
+
+    page.goto(base + "/")
+    assert page.locator("h1").inner_text() == "NHS trust league tables"
+    assert page.locator(".nhsuk-header").is_visible()  # the NHS.UK stylesheet loaded
+    assert page.locator(".nhsuk-header").evaluate("e => getComputedStyle(e).backgroundColor") == (
+        "rgb(0, 94, 184)"
+    )
+    findings["home"] = audit(page)
+
+    # The league table, filtered by region and sorted by average score with the form.
+    page.goto(base + world["table"])
+    assert world["peer_group"] in page.locator("h1").inner_text()
+    page.select_option("#filter-region", world["region"].slug)
+    page.select_option("#filter-sort", "-average")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state()
+    assert f"region={world['region'].slug}" in page.url
+    assert "sort=-average" in page.url
+    shown = page.locator("#league-table tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.trust)"
+    )
+    assert set(shown) == world["region_codes"]
+    averages = page.locator("#league-table tbody tr td:nth-child(6) strong").all_inner_texts()
+    assert averages == sorted(averages, reverse=True)
+    assert page.locator("#league-table svg.lt-interval").count() == 2 * len(shown)
+    findings["league table"] = audit(page)
+
+    # Sorting by a column header works without the form, too.
+    page.get_by_role("link", name="Trust (select to sort)").click()
+    page.wait_for_load_state()
+    assert "sort=name" in page.url
+
+    page.goto(base + world["trust"].get_absolute_url())
+    assert page.locator("h1").inner_text() == world["trust"].name
+    assert page.get_by_text("What patients say").first.is_visible()
+    findings["trust"] = audit(page)
+
+    page.goto(base + "/methodology/")
+    assert page.locator("h1").inner_text() == "How the league tables are made"
+    findings["methodology"] = audit(page)
+
+    for path in ("/compare/?trusts=" + world["trust"].ods_code, "/releases/", "/trusts/"):
+        page.goto(base + path)
+        findings[path] = audit(page)
+
+    violations = {name: found for name, found in findings.items() if found}
+    assert not violations, json.dumps(violations, indent=1)
