@@ -23,76 +23,202 @@ DOMAINS: list[tuple[str, str]] = [
 
 # code, score code, name, unit, direction, patient experience, synthetic
 METRICS: list[tuple[str, str, str, str, str, bool, bool]] = [
-    ("OF0005", "OF1005", "Percentage of patients waiting over 52 weeks for community services",
-     "%", LOWER, False, False),
-    ("OF0016", "OF1016", "Percentage of patients in mental health crisis to receive face-to-face "
-     "contact within 24 h", "%", HIGHER, False, False),
-    ("OF1035", "OF1035", "CQC community mental health survey satisfaction rate", "score", LOWER,
-     True, False),
-    ("OF0041", "OF1041", "Annual change in the number of children and young people accessing "
-     "NHS-funded MH services", "percentage points", HIGHER, False, False),
-    ("OF0057", "OF1057", "Urgent Community Response 2-hour performance", "%", HIGHER, False,
-     False),
-    ("OF0061", "OF1061", "NHS Staff survey - raising concerns sub-score", "out of 10", HIGHER,
-     False, False),
-    ("OF0063", "OF1063", "Percentage of inpatients with >60 day length of stay", "%", LOWER,
-     False, False),
+    (
+        "OF0005",
+        "OF1005",
+        "Percentage of patients waiting over 52 weeks for community services",
+        "%",
+        LOWER,
+        False,
+        False,
+    ),
+    (
+        "OF0016",
+        "OF1016",
+        "Percentage of patients in mental health crisis to receive face-to-face "
+        "contact within 24 h",
+        "%",
+        HIGHER,
+        False,
+        False,
+    ),
+    (
+        "OF1035",
+        "OF1035",
+        "CQC community mental health survey satisfaction rate",
+        "score",
+        LOWER,
+        True,
+        False,
+    ),
+    (
+        "OF0041",
+        "OF1041",
+        "Annual change in the number of children and young people accessing NHS-funded MH services",
+        "percentage points",
+        HIGHER,
+        False,
+        False,
+    ),
+    ("OF0057", "OF1057", "Urgent Community Response 2-hour performance", "%", HIGHER, False, False),
+    (
+        "OF0061",
+        "OF1061",
+        "NHS Staff survey - raising concerns sub-score",
+        "out of 10",
+        HIGHER,
+        False,
+        False,
+    ),
+    (
+        "OF0063",
+        "OF1063",
+        "Percentage of inpatients with >60 day length of stay",
+        "%",
+        LOWER,
+        False,
+        False,
+    ),
     ("OF1067", "OF1067", "CQC safe inspection", "rating", LOWER, False, False),
     ("OF0079", "OF1079", "Planned surplus/deficit", "%", HIGHER, False, False),
     ("OF1080", "OF1080", "Combined finance", "score", LOWER, False, False),
     ("OF0081", "OF1081", "Variance year-to-date to financial plan", "%", HIGHER, False, False),
     ("OF0082", "OF1082", "Sickness absence rate", "%", LOWER, False, False),
-    ("OF0084", "OF1084", "NHS staff survey engagement theme sub-score", "out of 10", HIGHER,
-     False, False),
+    (
+        "OF0084",
+        "OF1084",
+        "NHS staff survey engagement theme sub-score",
+        "out of 10",
+        HIGHER,
+        False,
+        False,
+    ),
     ("OF0086", "OF1086", "Relative difference in costs", "%", LOWER, False, False),
     # Acute (demonstration; values synthetic except the real A&E sitrep month).
     ("AE4H", "", "A&E attendances seen within 4 hours", "%", HIGHER, False, False),
-    ("AE12H", "", "Patients waiting over 12 hours from decision to admit, as a share of "
-     "emergency admissions via A&E", "%", LOWER, False, False),
-    ("RTT18", "", "Patients on the elective waiting list waiting under 18 weeks", "%", HIGHER,
-     False, True),
-    ("RTT52", "", "Patients on the elective waiting list waiting over 52 weeks", "%", LOWER,
-     False, True),
+    (
+        "AE12H",
+        "",
+        "Patients waiting over 12 hours from decision to admit, as a share of "
+        "emergency admissions via A&E",
+        "%",
+        LOWER,
+        False,
+        False,
+    ),
+    (
+        "RTT18",
+        "",
+        "Patients on the elective waiting list waiting under 18 weeks",
+        "%",
+        HIGHER,
+        False,
+        True,
+    ),
+    (
+        "RTT52",
+        "",
+        "Patients on the elective waiting list waiting over 52 weeks",
+        "%",
+        LOWER,
+        False,
+        True,
+    ),
     ("CAN28", "", "Cancer 28-day Faster Diagnosis Standard", "%", HIGHER, False, True),
     ("CAN62", "", "Cancer 62-day referral to treatment", "%", HIGHER, False, True),
     ("CDIFF", "", "C. difficile infections per 100,000 bed days", "rate", LOWER, False, True),
-    ("ECOLI", "", "E. coli bloodstream infections per 100,000 bed days", "rate", LOWER, False,
-     True),
-    ("FFTIP", "", "Friends and Family Test: inpatients rating care good or very good", "%",
-     HIGHER, True, True),
-    ("FFTAE", "", "Friends and Family Test: A&E patients rating care good or very good", "%",
-     HIGHER, True, True),
+    (
+        "ECOLI",
+        "",
+        "E. coli bloodstream infections per 100,000 bed days",
+        "rate",
+        LOWER,
+        False,
+        True,
+    ),
+    (
+        "FFTIP",
+        "",
+        "Friends and Family Test: inpatients rating care good or very good",
+        "%",
+        HIGHER,
+        True,
+        True,
+    ),
+    (
+        "FFTAE",
+        "",
+        "Friends and Family Test: A&E patients rating care good or very good",
+        "%",
+        HIGHER,
+        True,
+        True,
+    ),
     # Ambulance (demonstration; values synthetic).
     ("AMBC1", "", "Category 1 mean response time", "minutes", LOWER, False, True),
     ("AMBC1P90", "", "Category 1 90th centile response time", "minutes", LOWER, False, True),
     ("AMBC2", "", "Category 2 mean response time", "minutes", LOWER, False, True),
     ("AMBHO", "", "Hospital handovers taking over 60 minutes", "%", LOWER, False, True),
-    ("AMBFFT", "", "Friends and Family Test: ambulance patients rating care good or very good",
-     "%", HIGHER, True, True),
+    (
+        "AMBFFT",
+        "",
+        "Friends and Family Test: ambulance patients rating care good or very good",
+        "%",
+        HIGHER,
+        True,
+        True,
+    ),
 ]
 
-FINANCE_BANDS_PLANNED = {"bands": [
-    {"min": 0, "score": 1}, {"min": -1, "score": 2}, {"min": -2, "score": 3},
-    {"min": None, "score": 4},
-]}
-FINANCE_BANDS_VARIANCE = {"bands": [
-    {"min": 0, "score": 1}, {"min": -0.5, "score": 2}, {"min": -1, "score": 3},
-    {"min": None, "score": 4},
-]}
+FINANCE_BANDS_PLANNED = {
+    "bands": [
+        {"min": 0, "score": 1},
+        {"min": -1, "score": 2},
+        {"min": -2, "score": 3},
+        {"min": None, "score": 4},
+    ]
+}
+FINANCE_BANDS_VARIANCE = {
+    "bands": [
+        {"min": 0, "score": 1},
+        {"min": -0.5, "score": 2},
+        {"min": -1, "score": 3},
+        {"min": None, "score": 4},
+    ]
+}
 # The pairs seen in NHS England's published data (METHODOLOGY.md section 3). The others are
 # unknown: a release that needs one refuses to compute until a regulator sets it.
 COMBINED_FINANCE_PUBLISHED = {
-    "1,1": 1, "1,2": 1, "1,3": 2, "1,4": 3, "2,1": 2, "3,1": 2, "3,2": 3, "3,4": 4,
-    "4,1": 2, "4,2": 3, "4,4": 4,
+    "1,1": 1,
+    "1,2": 1,
+    "1,3": 2,
+    "1,4": 3,
+    "2,1": 2,
+    "3,1": 2,
+    "3,2": 3,
+    "3,4": 4,
+    "4,1": 2,
+    "4,2": 3,
+    "4,4": 4,
 }
 # For the demonstration frameworks only: the unseen pairs completed by a stated assumption
 # (the worse of the two scores), so synthetic data can be scored.
 COMBINED_FINANCE_DEMO = {
-    **COMBINED_FINANCE_PUBLISHED, "2,2": 2, "2,3": 3, "2,4": 4, "3,3": 3, "4,3": 4,
+    **COMBINED_FINANCE_PUBLISHED,
+    "2,2": 2,
+    "2,3": 3,
+    "2,4": 4,
+    "3,3": 3,
+    "4,3": 4,
 }
-CQC_RATINGS = {"categories": {
-    "Outstanding": 1, "Good": 2, "Requires improvement": 3, "Inadequate": 4,
-}}
+CQC_RATINGS = {
+    "categories": {
+        "Outstanding": 1,
+        "Good": 2,
+        "Requires improvement": 3,
+        "Inadequate": 4,
+    }
+}
 
 BANDS_ASSUMPTION = (
     "Band boundaries inferred from the published scores; where no published value lies near a "
@@ -110,21 +236,43 @@ DEMO_LOOKUP_ASSUMPTION = (
 
 def _finance(lookup: dict[str, int], assumption: str) -> list[dict[str, Any]]:
     return [
-        {"code": "OF0079", "domain": "finance-and-productivity", "sub_domain": "Finance",
-         "method": "banded", "params": FINANCE_BANDS_PLANNED, "counted": False,
-         "assumptions": BANDS_ASSUMPTION},
-        {"code": "OF0081", "domain": "finance-and-productivity", "sub_domain": "Finance",
-         "method": "banded", "params": FINANCE_BANDS_VARIANCE, "counted": False,
-         "assumptions": BANDS_ASSUMPTION},
-        {"code": "OF1080", "domain": "finance-and-productivity", "sub_domain": "Finance",
-         "method": "lookup", "params": {"inputs": ["OF0079", "OF0081"], "table": lookup},
-         "assumptions": assumption},
+        {
+            "code": "OF0079",
+            "domain": "finance-and-productivity",
+            "sub_domain": "Finance",
+            "method": "banded",
+            "params": FINANCE_BANDS_PLANNED,
+            "counted": False,
+            "assumptions": BANDS_ASSUMPTION,
+        },
+        {
+            "code": "OF0081",
+            "domain": "finance-and-productivity",
+            "sub_domain": "Finance",
+            "method": "banded",
+            "params": FINANCE_BANDS_VARIANCE,
+            "counted": False,
+            "assumptions": BANDS_ASSUMPTION,
+        },
+        {
+            "code": "OF1080",
+            "domain": "finance-and-productivity",
+            "sub_domain": "Finance",
+            "method": "lookup",
+            "params": {"inputs": ["OF0079", "OF0081"], "table": lookup},
+            "assumptions": assumption,
+        },
     ]
 
 
 def _ranked(code: str, domain: str, sub_domain: str, pool: str = "peer") -> dict[str, Any]:
-    return {"code": code, "domain": domain, "sub_domain": sub_domain, "method": "ranked",
-            "pool": pool}
+    return {
+        "code": code,
+        "domain": domain,
+        "sub_domain": sub_domain,
+        "method": "ranked",
+        "pool": pool,
+    }
 
 
 NATIONAL_POOL_NOTE = (
@@ -150,22 +298,37 @@ FRAMEWORKS: list[dict[str, Any]] = [
         "threshold_source": "Reproduces NHS England's published 2025/26 segments "
         "(derived from quartiles).",
         "definitions": [
-            {**_ranked("OF0005", "access-to-services", "Elective care", "national"),
-             "assumptions": NATIONAL_POOL_NOTE},
+            {
+                **_ranked("OF0005", "access-to-services", "Elective care", "national"),
+                "assumptions": NATIONAL_POOL_NOTE,
+            },
             _ranked("OF0041", "access-to-services", "Mental health care"),
-            {"code": "OF1035", "domain": "effectiveness-and-experience",
-             "sub_domain": "Patient experience", "method": "supplied",
-             "assumptions": "CQC survey banding, imported as published."},
+            {
+                "code": "OF1035",
+                "domain": "effectiveness-and-experience",
+                "sub_domain": "Patient experience",
+                "method": "supplied",
+                "assumptions": "CQC survey banding, imported as published.",
+            },
             _ranked("OF0057", "effectiveness-and-experience", "Effective out of hospital care"),
             _ranked("OF0063", "effectiveness-and-experience", "Effective flow and discharge"),
-            {**_ranked("OF0016", "patient-safety", "Patient safety", "national"),
-             "assumptions": NATIONAL_POOL_NOTE},
+            {
+                **_ranked("OF0016", "patient-safety", "Patient safety", "national"),
+                "assumptions": NATIONAL_POOL_NOTE,
+            },
             _ranked("OF0061", "patient-safety", "Patient safety"),
-            {"code": "OF1067", "domain": "patient-safety", "sub_domain": "Patient safety",
-             "method": "categorical", "params": CQC_RATINGS,
-             "assumptions": "Only ratings awarded after August 2023 count."},
-            {**_ranked("OF0082", "people-and-workforce", "Retention and culture", "national"),
-             "assumptions": NATIONAL_POOL_NOTE},
+            {
+                "code": "OF1067",
+                "domain": "patient-safety",
+                "sub_domain": "Patient safety",
+                "method": "categorical",
+                "params": CQC_RATINGS,
+                "assumptions": "Only ratings awarded after August 2023 count.",
+            },
+            {
+                **_ranked("OF0082", "people-and-workforce", "Retention and culture", "national"),
+                "assumptions": NATIONAL_POOL_NOTE,
+            },
             _ranked("OF0084", "people-and-workforce", "Retention and culture"),
             *_finance(COMBINED_FINANCE_PUBLISHED, LOOKUP_ASSUMPTION),
             _ranked("OF0086", "finance-and-productivity", "Productivity"),
@@ -201,8 +364,7 @@ FRAMEWORKS: list[dict[str, Any]] = [
         "slug": "demo-2025-26-ambulance",
         "name": "Demonstration framework 2025/26: ambulance trusts",
         "peer_group": "ambulance",
-        "description": "A realistic ambulance framework for demonstration. Values are "
-        "synthetic.",
+        "description": "A realistic ambulance framework for demonstration. Values are synthetic.",
         "use_supplied_scores": False,
         "thresholds": {n: None for n in range(1, 5)},
         "threshold_source": "Quartiles of the ambulance peer group's average scores.",
@@ -247,39 +409,65 @@ def install(apps: Any) -> None:
     for code, score_code, name, unit, direction, experience, synthetic in METRICS:
         metrics[code], _ = Metric.objects.get_or_create(
             code=code,
-            defaults={"score_code": score_code, "name": name, "unit": unit,
-                      "direction": direction, "is_patient_experience": experience,
-                      "is_synthetic": synthetic},
+            defaults={
+                "score_code": score_code,
+                "name": name,
+                "unit": unit,
+                "direction": direction,
+                "is_patient_experience": experience,
+                "is_synthetic": synthetic,
+            },
         )
     for spec in FRAMEWORKS:
         framework, created = Framework.objects.get_or_create(
-            slug=spec["slug"], version=1,
-            defaults={"name": spec["name"], "description": spec["description"],
-                      "peer_group": PeerGroup.objects.get(slug=spec["peer_group"]),
-                      "status": "active", "use_supplied_scores": spec["use_supplied_scores"]},
+            slug=spec["slug"],
+            version=1,
+            defaults={
+                "name": spec["name"],
+                "description": spec["description"],
+                "peer_group": PeerGroup.objects.get(slug=spec["peer_group"]),
+                "status": "active",
+                "use_supplied_scores": spec["use_supplied_scores"],
+            },
         )
         if not created:
             continue
         framework.quarters.set(quarters.values())
         domains = {
-            slug: Domain.objects.create(framework=framework, slug=slug, name=name,
-                                        display_order=order)
+            slug: Domain.objects.create(
+                framework=framework, slug=slug, name=name, display_order=order
+            )
             for order, (slug, name) in enumerate(DOMAINS)
         }
         for order, definition in enumerate(spec["definitions"]):
             MetricDefinition.objects.create(
-                framework=framework, metric=metrics[definition["code"]],
-                domain=domains[definition["domain"]], sub_domain=definition["sub_domain"],
-                method=definition["method"], params=definition.get("params", {}),
-                pool=definition.get("pool", "peer"), counted=definition.get("counted", True),
-                assumptions=definition.get("assumptions", ""), display_order=order,
+                framework=framework,
+                metric=metrics[definition["code"]],
+                domain=domains[definition["domain"]],
+                sub_domain=definition["sub_domain"],
+                method=definition["method"],
+                params=definition.get("params", {}),
+                pool=definition.get("pool", "peer"),
+                counted=definition.get("counted", True),
+                assumptions=definition.get("assumptions", ""),
+                display_order=order,
             )
         for number, values in spec["thresholds"].items():
             if values is None:
-                Thresholds.objects.create(framework=framework, quarter=quarters[number],
-                                          method="quartiles", source=spec["threshold_source"])
+                Thresholds.objects.create(
+                    framework=framework,
+                    quarter=quarters[number],
+                    method="quartiles",
+                    source=spec["threshold_source"],
+                )
             else:
                 t1, t2, t3 = values
-                Thresholds.objects.create(framework=framework, quarter=quarters[number],
-                                          method="fixed", t1=t1, t2=t2, t3=t3,
-                                          source=spec["threshold_source"])
+                Thresholds.objects.create(
+                    framework=framework,
+                    quarter=quarters[number],
+                    method="fixed",
+                    t1=t1,
+                    t2=t2,
+                    t3=t3,
+                    source=spec["threshold_source"],
+                )

@@ -66,7 +66,7 @@ NOF_METRIC = "Metric_ID"
 NOF_PERIOD = "Reporting_date"
 NOF_VALUE = "Value"
 NOF_NAME = "Trust_name"
-NOF_COLUMNS = (NOF_QUARTER, NOF_TRUST, NOF_NAME, NOF_METRIC, NOF_PERIOD, NOF_VALUE)
+NOF_COLUMNS = (NOF_QUARTER, NOF_TRUST, NOF_METRIC, NOF_PERIOD, NOF_VALUE)
 
 VALUE = "value"
 SCORE = "supplied_score"
@@ -161,12 +161,15 @@ class FixedByRelease:
         )
 
 
-def _header(ctx: ImportContext, wanted: tuple[str, ...]) -> dict[str, int] | None:
+def _header(
+    ctx: ImportContext, wanted: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> dict[str, int] | None:
     header = ctx.read_header()
     if header is None:
         ctx.report.add_error(1, FILE, "", "the file is empty")
         return None
-    columns, missing = column_indexes(header, wanted)
+    columns, missing = column_indexes(header, wanted + optional)
+    missing = [name for name in missing if name not in optional]
     for name in missing:
         ctx.report.add_error(1, name, "", "column missing from the header")
     return None if missing else columns
@@ -191,7 +194,7 @@ def import_nof(path: str | Path, user: AbstractBaseUser | None = None) -> Import
     """
 
     def process(ctx: ImportContext) -> None:
-        columns = _header(ctx, NOF_COLUMNS)
+        columns = _header(ctx, NOF_COLUMNS, optional=(NOF_NAME,))
         if columns is not None:
             _import_nof_rows(ctx, columns)
 
@@ -295,7 +298,7 @@ def _import_nof_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
                 )
         if report.error_count > errors_before or number is None:
             continue
-        name = " ".join(fields[columns[NOF_NAME]].split())
+        name = " ".join(fields[columns[NOF_NAME]].split()) if NOF_NAME in columns else ""
         if name and published_names.get(trust_id, (-1, ""))[0] <= quarter_id:
             published_names[trust_id] = (quarter_id, name)
         if flag:

@@ -35,13 +35,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from metrics.models import ImportRun, Quarter
+from metrics.models import ImportRun, Observation, Quarter, TrustQuarterStatus
 from metrics.signals import observations_changed
+from trusts.models import Trust
 
 CHUNK_SIZE = 2000
 MAX_STORED_ERRORS = 1000
@@ -690,6 +691,7 @@ def run_import(
             else:
                 _finish(run, report)
                 _announce(ctx)
+                _refresh_statistics(report)
     except PermissionDenied as exc:
         # The models refuse bulk writes to data a release beyond draft was computed from. The
         # importers' guards report those row by row; this catches whatever they did not foresee.
@@ -709,6 +711,28 @@ def run_import(
         _finish(run, report)
         raise ImportRejected(report)
     return report
+
+
+# Past this many rows written, refresh the planner's statistics straight away (below).
+ANALYZE_AFTER_ROWS = 10_000
+
+
+def _refresh_statistics(report: ImportReport) -> None:
+    """Refresh PostgreSQL's statistics after a large import, once it has committed.
+
+    Until autovacuum gets round to it, the planner believes the table is as small as it was
+    and picks nested loops that turn a release's two-second load into a minute (measured with
+    10,000 providers x 40 metrics: 63 s before ANALYZE).
+    """
+    if connection.vendor != "postgresql" or report.created + report.updated < ANALYZE_AFTER_ROWS:
+        return
+
+    def analyze() -> None:
+        with connection.cursor() as cursor:
+            for model in (Trust, Observation, TrustQuarterStatus):
+                cursor.execute(f"ANALYZE {model._meta.db_table}")
+
+    transaction.on_commit(analyze, robust=True)
 
 
 def _announce(ctx: ImportContext) -> None:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -230,18 +230,22 @@ def apply_framework_thresholds(release: Release) -> None:
 
 
 def previous_release(release: Release) -> Release | None:
-    """The previous quarter's release of the same peer group, published one preferred."""
+    """The previous quarter's published table of the same peer group, if there is one.
+
+    Published only: movement shown beside a published table must never reveal the ranks of an
+    unpublished one.
+    """
     quarter = release.quarter
     year, number = (
         (quarter.year_start, quarter.number - 1)
         if quarter.number > 1
         else (quarter.year_start - 1, 4)
     )
-    candidates = Release.objects.filter(
-        peer_group=release.peer_group, quarter__year_start=year, quarter__number=number
-    ).exclude(status=Release.Status.WITHDRAWN)
-    published = candidates.filter(status=Release.Status.PUBLISHED).first()
-    return published or candidates.order_by("-revision").first()
+    return (
+        Release.objects.published()
+        .filter(peer_group=release.peer_group, quarter__year_start=year, quarter__number=number)
+        .first()
+    )
 
 
 def _acquire(release_id: int) -> bool:
@@ -345,7 +349,6 @@ def write_results(
             )
         }
     trust_rows = []
-    metric_rows = []
     domain_codes = list(result.domain_scores)
     for i, trust in enumerate(loaded.trusts):
         previous_rank, previous_segment = previous_rows.get(trust.pk, (None, None))
@@ -377,25 +380,7 @@ def write_results(
                 },
             )
         )
-        for j, definition in enumerate(loaded.definitions):
-            value = loaded.quarter_input.values[i, j]
-            score = result.scores[i, j]
-            text = (
-                loaded.quarter_input.category_values.get(definition.metric.code)
-                or [None] * len(loaded.trusts)
-            )[i]
-            if np.isnan(value) and np.isnan(score) and not text:
-                continue
-            metric_rows.append(
-                MetricResult(
-                    release=release,
-                    trust=trust,
-                    metric=definition.metric,
-                    value=_decimal(value),
-                    value_text=text or "",
-                    score=_decimal_score(score),
-                )
-            )
+    metric_rows = _metric_result_rows(loaded, result)
     statistics = []
     for j, definition in enumerate(loaded.definitions):
         column = loaded.quarter_input.values[:, j]
@@ -418,7 +403,7 @@ def write_results(
         MetricResult.objects.filter(release=release).delete()
         MetricPeerStatistics.objects.filter(release=release).delete()
         TrustResult.objects.bulk_create(trust_rows, batch_size=2000)
-        MetricResult.objects.bulk_create(metric_rows, batch_size=5000)
+        insert_metric_results(release.pk, metric_rows)
         MetricPeerStatistics.objects.bulk_create(statistics, batch_size=2000)
         locked.t1, locked.t2, locked.t3 = (Decimal(str(round(t, 5))) for t in (t1, t2, t3))
         locked.input_checksum = loaded.checksum
@@ -430,6 +415,84 @@ def write_results(
         locked.failure_reason = ""
         locked._change_reason = "Recomputed"
         locked.save()
+
+
+MetricResultRow = tuple[int, int, float | None, str, float | None]
+
+
+def _metric_result_rows(loaded: LoadedInputs, result: QuarterResult) -> list[MetricResultRow]:
+    """(trust, metric, value, rating, score) for every cell with anything to show.
+
+    Built with NumPy masks rather than a loop over cells: at national scale that is 400,000
+    cells, and per-cell Python work was the largest part of writing the results.
+    """
+    quarter_input = loaded.quarter_input
+    values = quarter_input.values
+    scores = np.round(result.scores, 4)
+    ratings = np.full(values.shape, "", dtype=object)
+    for j, definition in enumerate(loaded.definitions):
+        column = quarter_input.category_values.get(definition.metric.code)
+        if column:
+            ratings[:, j] = [text or "" for text in column]
+    shown = ~np.isnan(values) | ~np.isnan(scores) | (ratings != "")
+    rows, columns = np.nonzero(shown)
+    trust_ids = np.array([trust.pk for trust in loaded.trusts])[rows].tolist()
+    metric_ids = np.array([d.metric_id for d in loaded.definitions])[columns].tolist()
+    cell_values = [None if np.isnan(v) else v for v in values[rows, columns].tolist()]
+    cell_scores = [None if np.isnan(v) else v for v in scores[rows, columns].tolist()]
+    return list(
+        zip(
+            trust_ids,
+            metric_ids,
+            cell_values,
+            ratings[rows, columns].tolist(),
+            cell_scores,
+            strict=True,
+        )
+    )
+
+
+def insert_metric_results(release_id: int, rows: list[MetricResultRow]) -> None:
+    """Insert a release's metric results: the largest write, trusts x metrics rows.
+
+    On PostgreSQL through COPY, several times faster than INSERTs at national scale (10,000
+    providers x 40 metrics); floats go in as their shortest text, which the numeric columns
+    store exactly as Decimal(repr(x)) would. The caller holds the release's row lock and has
+    checked that it is a draft, which is what the model-level guard would check.
+    """
+    if connection.vendor != "postgresql":
+        MetricResult.objects.bulk_create(
+            (
+                MetricResult(
+                    release_id=release_id,
+                    trust_id=trust_id,
+                    metric_id=metric_id,
+                    value=_decimal(value),
+                    value_text=text,
+                    score=_decimal_score(score),
+                )
+                for trust_id, metric_id, value, text, score in rows
+            ),
+            batch_size=5000,
+        )
+        return
+    table = MetricResult._meta.db_table
+    columns = "release_id, trust_id, metric_id, value, value_text, score"
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for trust_id, metric_id, value, text, score in rows:
+            copy.write_row(
+                (
+                    release_id,
+                    trust_id,
+                    metric_id,
+                    None if value is None else repr(value),
+                    text,
+                    None if score is None else repr(score),
+                )
+            )
 
 
 def _round2(value: float) -> Decimal | None:

@@ -370,7 +370,7 @@ def test_it_rejects_a_file_without_the_nof_columns(
         import_nof(path)
 
     missing = {(e.line, e.column) for e in rejected.value.report.errors}
-    assert missing == {(1, "Trust_name"), (1, "Metric_ID"), (1, "Reporting_date"), (1, "Value")}
+    assert missing == {(1, "Metric_ID"), (1, "Reporting_date"), (1, "Value")}
 
 
 def test_it_imports_names_that_match_the_nof_files_names(

@@ -186,7 +186,9 @@ def test_it_recomputes_a_changed_quarter_after_an_import(
     release = compute("Q4 2025/26", replicates=50)
     corrected = tmp_path / "corrected.csv"
     text = NOF_FILE.read_text(encoding="utf-8-sig")
-    line = next(l for l in text.splitlines() if l.startswith("Q4 2025/26") and ",OF1084," in l)
+    line = next(
+        row for row in text.splitlines() if row.startswith("Q4 2025/26") and ",OF1084," in row
+    )
     fields = line.split(",")
     fields[-5] = "1.0" if fields[-5] != "1.0" else "2.0"
     corrected.write_text(text.replace(line, ",".join(fields)), encoding="utf-8")
