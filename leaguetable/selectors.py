@@ -32,6 +32,7 @@ from django.db.models import (
 from django.http import Http404
 
 from leaguetable.models import MetricPeerStatistics, MetricResult, Release, TrustResult
+from leaguetable.services.computation import previous_release
 from metrics.models import (
     Domain,
     Framework,
@@ -131,24 +132,8 @@ def latest_published_by_peer_group() -> list[Release]:
 
 
 def previous_published(release: Release) -> Release | None:
-    """The published table of the quarter before, for movement since last quarter.
-
-    TrustResult.previous_rank is not used: the computation may fill it from an unpublished
-    draft of the previous quarter, which must never reach the public.
-    """
-    quarter = release.quarter
-    year, number = (
-        (quarter.year_start, quarter.number - 1)
-        if quarter.number > 1
-        else (quarter.year_start - 1, 4)
-    )
-    return (
-        Release.objects.published()
-        .filter(
-            peer_group_id=release.peer_group_id, quarter__year_start=year, quarter__number=number
-        )
-        .first()
-    )
+    """The published table of the quarter before, for movement since last quarter."""
+    return previous_release(release)
 
 
 def league_table_rows(release: Release, previous: Release | None = None) -> QuerySet[TrustResult]:

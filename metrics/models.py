@@ -321,7 +321,32 @@ def _object_rows(objs: list[Any]) -> list[tuple[int, int, int | None]]:
     return [(o.trust_id, o.quarter_id, getattr(o, "metric_id", None)) for o in objs]
 
 
-class Observation(models.Model):
+class ReleaseInput(models.Model):
+    """An input of the scoring (an observation, a trust's flags): fixed once a release that
+    used it is signed off, and editable again only while a correction of it is open."""
+
+    objects = InputQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        _assert_inputs_editable(self._input_rows())
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        _assert_inputs_editable(self._input_rows())
+        return super().delete(*args, **kwargs)
+
+    def _input_rows(self) -> list[tuple[int, int, int | None]]:
+        rows = _object_rows([self])
+        if self.pk is not None:
+            # Moving an input to another trust, quarter or metric changes where it was, too.
+            rows.extend(_object_rows(list(type(self).objects.filter(pk=self.pk))))
+        return rows
+
+
+class Observation(ReleaseInput):
     """One published value of one metric for one trust in one quarter."""
 
     trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="observations")
@@ -354,28 +379,8 @@ class Observation(models.Model):
     def __str__(self) -> str:
         return f"{self.trust_id}/{self.metric_id}/{self.quarter_id}: {self.value}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # Published means fixed: a value that fed a signed-off release changes only once a
-        # correction of that release is open.
-        _assert_inputs_editable(self._input_rows())
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        _assert_inputs_editable(self._input_rows())
-        return super().delete(*args, **kwargs)
-
-    def _input_rows(self) -> list[tuple[int, int, int | None]]:
-        rows = [(self.trust_id, self.quarter_id, self.metric_id)]
-        if self.pk is not None:
-            # Moving a value to another trust or quarter changes where it was, too.
-            stored = Observation.objects.filter(pk=self.pk).values_list(
-                "trust_id", "quarter_id", "metric_id"
-            )
-            rows.extend(stored)
-        return rows
-
-
-class TrustQuarterStatus(models.Model):
+class TrustQuarterStatus(ReleaseInput):
     """The flags that override a trust's segment in a quarter."""
 
     trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="quarter_statuses")
@@ -401,23 +406,3 @@ class TrustQuarterStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.trust.ods_code} {self.quarter}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # The deficit and RSP flags decide segments: fixed like observations once signed off.
-        _assert_inputs_editable(self._input_rows())
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        _assert_inputs_editable(self._input_rows())
-        return super().delete(*args, **kwargs)
-
-    def _input_rows(self) -> list[tuple[int, int, int | None]]:
-        rows: list[tuple[int, int, int | None]] = [(self.trust_id, self.quarter_id, None)]
-        if self.pk is not None:
-            rows.extend(
-                (trust_id, quarter_id, None)
-                for trust_id, quarter_id in TrustQuarterStatus.objects.filter(
-                    pk=self.pk
-                ).values_list("trust_id", "quarter_id")
-            )
-        return rows

@@ -17,45 +17,27 @@ import numpy as np
 import pytest
 
 from leaguetable.engine import Direction, MetricRule, QuarterInput, ScoringMethod
+from metrics import default_frameworks
 
 NHS_DATA = Path(__file__).resolve().parents[2] / "data" / "nhs"
 NOF_FILE = NHS_DATA / "nof-2025-26-mental-health-community-trust-data.csv"
 LEAGUE_TABLE_FILE = NHS_DATA / "nof-2025-26-q4-mental-health-community-league-table.csv"
 
 QUARTERS = ("Q1 2025/26", "Q2 2025/26", "Q3 2025/26", "Q4 2025/26")
+# The default framework's own data (a plain-data module, no Django): the replay checks the
+# configuration the portal installs, not a copy of it.
+_NOF = next(
+    f for f in default_frameworks.FRAMEWORKS if f["peer_group"] == "mental-health-community"
+)
 # METHODOLOGY section 4: thresholds that reproduce the published segments.
 THRESHOLDS = {
-    "Q1 2025/26": (2.05, 2.325, 2.625),
-    "Q2 2025/26": (2.065, 2.345, 2.665),
-    "Q3 2025/26": (2.07, 2.355, 2.72),
-    "Q4 2025/26": (2.065, 2.30, 2.585),
+    f"Q{number} 2025/26": tuple(float(t) for t in values)
+    for number, values in _NOF["thresholds"].items()
 }
 # METHODOLOGY section 3: (planned OF1079, variance OF1081) -> combined finance OF1080.
-COMBINED_FINANCE = {
-    "1,1": 1,
-    "1,2": 1,
-    "1,3": 2,
-    "1,4": 3,
-    "2,1": 2,
-    "3,1": 2,
-    "3,2": 3,
-    "3,4": 4,
-    "4,1": 2,
-    "4,2": 3,
-    "4,4": 4,
-}
-PLANNED_SURPLUS_BANDS = [
-    {"min": 0, "score": 1},
-    {"min": -1, "score": 2},
-    {"min": -2, "score": 3},
-    {"min": None, "score": 4},
-]
-VARIANCE_TO_PLAN_BANDS = [
-    {"min": 0, "score": 1},
-    {"min": -0.5, "score": 2},
-    {"min": -1, "score": 3},
-    {"min": None, "score": 4},
-]
+COMBINED_FINANCE = default_frameworks.COMBINED_FINANCE_PUBLISHED
+PLANNED_SURPLUS_BANDS = default_frameworks.FINANCE_BANDS_PLANNED["bands"]
+VARIANCE_TO_PLAN_BANDS = default_frameworks.FINANCE_BANDS_VARIANCE["bands"]
 ACCESS = "Access to services"
 EFFECTIVENESS = "Effectiveness and experience"
 SAFETY = "Patient safety"
