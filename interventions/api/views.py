@@ -36,6 +36,8 @@ from trusts.models import Trust
 
 class TrustAreaAPIView(APIView):
     permission_classes = [IsAuthenticated]
+    # The board members' private API is not part of the public, documented open API.
+    schema = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
