@@ -169,36 +169,42 @@ class ScopedInlineMixin:
         return False
 
 
-class OverdueActionsFilter(admin.SimpleListFilter):
+class OverdueFilter(admin.SimpleListFilter):
+    """Yes/no on "has overdue actions"; subclasses say which rows count as overdue today."""
+
+    parameter_name = "overdue"
+    yes_label = "Overdue"
+    no_label = "Not overdue"
+
+    def overdue(self) -> QuerySet:
+        raise NotImplementedError
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("yes", self.yes_label), ("no", self.no_label)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        overdue = self.overdue().values("pk")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=overdue)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=overdue)
+        return queryset
+
+
+class OverdueActionsFilter(OverdueFilter):
     title = "overdue actions"
-    parameter_name = "overdue"
+    yes_label = "Has overdue actions"
+    no_label = "No overdue actions"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
-        return [("yes", "Has overdue actions"), ("no", "No overdue actions")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        overdue = SupportPlan.objects.with_overdue_actions(timezone.localdate()).values("pk")
-        if self.value() == "yes":
-            return queryset.filter(pk__in=overdue)
-        if self.value() == "no":
-            return queryset.exclude(pk__in=overdue)
-        return queryset
+    def overdue(self) -> QuerySet:
+        return SupportPlan.objects.with_overdue_actions(timezone.localdate())
 
 
-class OverdueActionFilter(admin.SimpleListFilter):
+class OverdueActionFilter(OverdueFilter):
     title = "overdue"
-    parameter_name = "overdue"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
-        return [("yes", "Overdue"), ("no", "Not overdue")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        overdue = SupportAction.objects.overdue(timezone.localdate()).values("pk")
-        if self.value() == "yes":
-            return queryset.filter(pk__in=overdue)
-        if self.value() == "no":
-            return queryset.exclude(pk__in=overdue)
-        return queryset
+    def overdue(self) -> QuerySet:
+        return SupportAction.objects.overdue(timezone.localdate())
 
 
 class ReviewOverdueFilter(admin.SimpleListFilter):
