@@ -13,7 +13,6 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
@@ -35,6 +34,7 @@ from interventions.models import (
 from interventions.services import InterventionError
 from interventions.services import freedoms as freedom_services
 from interventions.services import support as support_services
+from metrics.admin_reasons import ReasonedHistoryAdmin
 
 ReasonService = Callable[[Any, Any, str], Any]
 
@@ -87,25 +87,7 @@ def reason_action(
     return admin.action(description=f"{verb}…", permissions=[permission])(action)
 
 
-class ReasonedChangeForm(forms.ModelForm):
-    """Every edit of an existing row says why, for the history."""
-
-    change_reason = forms.CharField(
-        label="Reason for this change",
-        required=False,
-        widget=forms.TextInput(attrs={"size": 80}),
-        help_text="Kept in the history with your name.",
-    )
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.instance.pk and self.has_changed() and not cleaned.get("change_reason"):
-            self.add_error("change_reason", "Say why you are changing this.")
-        return cleaned
-
-
-class ReasonedAdmin(SimpleHistoryAdmin):
-    form = ReasonedChangeForm
+class ReasonedAdmin(ReasonedHistoryAdmin):
     decide_permission = ""
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
@@ -144,22 +126,9 @@ class ReasonedAdmin(SimpleHistoryAdmin):
     def revert_disabled(self, request: HttpRequest, obj: Any = None) -> bool:
         return True
 
-    def save_model(self, request: HttpRequest, obj: Any, form: forms.Form, change: bool) -> None:
-        reason = form.cleaned_data.get("change_reason") or ("Created" if not change else "")
-        obj._change_reason = reason
-        request._intervention_change_reason = reason  # type: ignore[attr-defined]
-        super().save_model(request, obj, form, change)
-
-    def save_formset(
-        self, request: HttpRequest, form: forms.Form, formset: Any, change: bool
-    ) -> None:
-        reason = getattr(request, "_intervention_change_reason", "")
-        for instance in formset.save(commit=False):
-            instance._change_reason = reason
-            if hasattr(instance, "author_id") and not instance.author_id:
-                instance.author = request.user
-            instance.save()
-        formset.save_m2m()
+    def before_inline_save(self, request: HttpRequest, instance: Any) -> None:
+        if hasattr(instance, "author_id") and not instance.author_id:
+            instance.author = request.user
 
 
 class ScopedInlineMixin:

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
+from metrics.admin_reasons import ReasonedHistoryAdmin
 from metrics.admin_uploads import UPLOAD_PERMISSION, UploadViews, stage
 from metrics.models import (
     Domain,
@@ -35,7 +35,7 @@ class ThresholdsInline(admin.TabularInline):
 
 
 @admin.register(Framework)
-class FrameworkAdmin(SimpleHistoryAdmin):
+class FrameworkAdmin(ReasonedHistoryAdmin):
     list_display = ["name", "version", "peer_group", "status", "use_supplied_scores"]
     list_filter = ["status", "peer_group"]
     list_select_related = ["peer_group"]
@@ -45,14 +45,14 @@ class FrameworkAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Metric)
-class MetricAdmin(SimpleHistoryAdmin):
+class MetricAdmin(ReasonedHistoryAdmin):
     list_display = ["code", "name", "unit", "direction", "is_patient_experience", "is_synthetic"]
     list_filter = ["direction", "is_patient_experience", "is_synthetic"]
     search_fields = ["code", "score_code", "name"]
 
 
 @admin.register(MetricDefinition)
-class MetricDefinitionAdmin(SimpleHistoryAdmin):
+class MetricDefinitionAdmin(ReasonedHistoryAdmin):
     list_display = ["metric", "framework", "domain", "method", "pool", "counted", "has_assumptions"]
     list_filter = ["framework", "method", "pool", "counted", "domain__name"]
     list_select_related = ["metric", "framework", "domain"]
@@ -64,7 +64,7 @@ class MetricDefinitionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Thresholds)
-class ThresholdsAdmin(SimpleHistoryAdmin):
+class ThresholdsAdmin(ReasonedHistoryAdmin):
     list_display = ["framework", "quarter", "method", "t1", "t2", "t3"]
     list_filter = ["framework", "method"]
     list_select_related = ["framework", "quarter"]
@@ -121,7 +121,7 @@ class ImportRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(Observation)
-class ObservationAdmin(SimpleHistoryAdmin):
+class ObservationAdmin(ReasonedHistoryAdmin):
     list_display = [
         "trust",
         "metric",
@@ -140,7 +140,7 @@ class ObservationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(TrustQuarterStatus)
-class TrustQuarterStatusAdmin(SimpleHistoryAdmin):
+class TrustQuarterStatusAdmin(ReasonedHistoryAdmin):
     list_display = ["trust", "quarter", "in_financial_deficit", "in_recovery_support"]
     list_filter = ["quarter", "in_financial_deficit", "in_recovery_support", "trust__peer_group"]
     list_select_related = ["trust", "quarter"]
