@@ -161,30 +161,20 @@ def import_upload(run_id: int) -> str:
         return stage(run)  # a rerun of the job, or an upload that was never confirmed
     file_path = Path(default_storage.path(run.uploaded_file.name))
     try:
-        report = _importers()[run.kind](file_path, run.imported_by)
-    except ImportRejected as rejected:
-        report = rejected.report
+        # The upload's own run records the import: one row holds the file, its report and the
+        # imported records' provenance.
+        _importers()[run.kind](file_path, run.imported_by, run=run)
+    except ImportRejected:
+        pass  # recorded on the run by the importer, every invalid row listed
     except Exception as error:
         logger.exception("Import of upload %s failed", run_id)
-        report = ImportReport(kind=run.kind, file_name=run.file_name, checksum=run.checksum)
-        report.add_error(1, "(file)", "", str(error) or repr(error))
-    if report.import_run_id and report.import_run_id != run.pk:
-        ImportRun.objects.filter(pk=report.import_run_id).update(uploaded_file=run.uploaded_file)
-    rejected = report.rejected
-    run.status = ImportRun.Status.REJECTED if rejected else ImportRun.Status.IMPORTED
-    run.finished_at = timezone.now()
-    run.rows_read = report.rows_read
-    run.created = report.created
-    run.updated = report.updated
-    run.unchanged = report.unchanged
-    run.skipped = report.skipped_count
-    run.errors = [error.as_dict() for error in report.errors]
-    run.report = str(report) + (
-        f"\n\nImport run #{report.import_run_id} holds the imported records' provenance."
-        if report.import_run_id
-        else ""
-    )
-    run.save()
+        # Failed before the importer could record anything: say so on the upload.
+        ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.VALIDATING).update(
+            status=ImportRun.Status.REJECTED,
+            finished_at=timezone.now(),
+            report=f"Import failed, nothing saved: {error!r}",
+        )
+    run.refresh_from_db()
     return stage(run)
 
 

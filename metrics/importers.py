@@ -175,7 +175,9 @@ def _header(
     return None if missing else columns
 
 
-def import_nof(path: str | Path, user: AbstractBaseUser | None = None) -> ImportReport:
+def import_nof(
+    path: str | Path, user: AbstractBaseUser | None = None, run: ImportRun | None = None
+) -> ImportReport:
     """Import an NHS Oversight Framework data file (NHS England's long CSV).
 
     Each row is one Metric_ID for one trust in one quarter:
@@ -198,7 +200,7 @@ def import_nof(path: str | Path, user: AbstractBaseUser | None = None) -> Import
         if columns is not None:
             _import_nof_rows(ctx, columns)
 
-    return run_import(ImportRun.Kind.NOF, path, user, process)
+    return run_import(ImportRun.Kind.NOF, path, user, process, run)
 
 
 def _import_nof_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
@@ -356,7 +358,9 @@ def _quarter_id(ctx: ImportContext, label: str) -> int | None:
     return ctx.quarter_id(year_start, number)
 
 
-def import_ae(path: str | Path, user: AbstractBaseUser | None = None) -> ImportReport:
+def import_ae(
+    path: str | Path, user: AbstractBaseUser | None = None, run: ImportRun | None = None
+) -> ImportReport:
     """Import NHS England's A&E monthly sitrep (provider level) into the month's quarter.
 
     For each trust in the register, in the financial quarter of the file's month (MSitAE-MAY-
@@ -380,7 +384,7 @@ def import_ae(path: str | Path, user: AbstractBaseUser | None = None) -> ImportR
         if columns is not None:
             _import_ae_rows(ctx, columns)
 
-    return run_import(ImportRun.Kind.AE, path, user, process)
+    return run_import(ImportRun.Kind.AE, path, user, process, run)
 
 
 def _import_ae_rows(ctx: ImportContext, columns: dict[str, int]) -> None:

@@ -659,8 +659,10 @@ def run_import(
     path: str | Path,
     user: AbstractBaseUser | None,
     process: Callable[[ImportContext], None],
+    run: ImportRun | None = None,
 ) -> ImportReport:
-    """Import one file with `process`, all or nothing, and record the ImportRun.
+    """Import one file with `process`, all or nothing, and record the ImportRun (`run`, when the
+    caller already has one, as an admin upload does).
 
     The ImportRun is created first ("validating"), so a long import is visible while it runs
     and a crash leaves a trace. Success is recorded inside the file's transaction, so the run
@@ -670,12 +672,14 @@ def run_import(
     report = ImportReport(kind=kind, file_name=path.name)
     report.checksum, encoding, problem = inspect_file(path)
     report.encoding = encoding or ""
-    run = ImportRun.objects.create(
-        kind=kind,
-        file_name=path.name[:300],
-        checksum=report.checksum,
-        imported_by=user if user is not None and user.is_authenticated else None,
-    )
+    if run is None:
+        run = ImportRun.objects.create(
+            kind=kind,
+            file_name=path.name[:300],
+            checksum=report.checksum,
+            imported_by=user if user is not None and user.is_authenticated else None,
+        )
+    # else: an admin upload's own run, so the upload and the records' provenance are one row.
     report.import_run_id = run.pk
     if encoding is None:
         report.add_error(1, FILE, problem, "not UTF-8 or Windows-1252 (cp1252) text")

@@ -223,7 +223,10 @@ def financial_year(year: str | None, path: Path) -> str | None:
 
 
 def import_trusts(
-    path: str | Path, user: AbstractBaseUser | None = None, year: str | None = None
+    path: str | Path,
+    user: AbstractBaseUser | None = None,
+    year: str | None = None,
+    run: ImportRun | None = None,
 ) -> ImportReport:
     """Import a trust register file, recognising ERIC or ODS etr.csv by its content.
 
@@ -275,7 +278,7 @@ def import_trusts(
                 "column 11)",
             )
 
-    return run_import(ImportRun.Kind.TRUSTS, path, user, process)
+    return run_import(ImportRun.Kind.TRUSTS, path, user, process, run)
 
 
 def _import_eric(ctx: ImportContext, year: str) -> None:

@@ -196,6 +196,7 @@ def test_it_refuses_to_change_a_published_observation_in_the_admin(
             "value_text": "",
             "supplied_score": "",
             "reporting_period": "x",
+            "change_reason": "Trying to correct a published value in place",
         },
     )
     assert response.status_code == 403

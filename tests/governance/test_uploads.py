@@ -111,14 +111,13 @@ def test_it_imports_a_valid_file_only_on_confirmation_in_the_background(
     assert (run.status, stage(run)) == (ImportRun.Status.IMPORTED, "imported")
     assert "observations: 2 created" in run.report
     assert Observation.objects.count() == 2
-    imported_by = Observation.objects.first().import_run
-    assert imported_by.uploaded_file.name == run.uploaded_file.name
-    assert imported_by.checksum == run.checksum
-    assert f"Import run #{imported_by.pk}" in run.report
+    # One row is the upload and the records' provenance: file, checksum, who, report.
+    assert {o.import_run_id for o in Observation.objects.all()} == {run.pk}
+    assert run.imported_by == analyst and run.finished_at is not None
     # A rerun of the job, or a second confirmation, imports nothing again.
     assert tasks.import_file.delay(run.pk).get() == "imported"
     client.post(status_url)
-    assert ImportRun.objects.count() == 2
+    assert ImportRun.objects.count() == 1
 
 
 def test_it_rejects_an_upload_that_would_change_published_data(
