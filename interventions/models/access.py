@@ -31,3 +31,16 @@ def board_trust_filter(user: Any, trust_path: str = "trust") -> Q | None:
     if not (user.is_authenticated and user.is_active):
         return None
     return Q(**{f"{trust_path}__board_memberships__user": user})
+
+
+class BoardScopedQuerySet(models.QuerySet):
+    """`visible_to`: regulators see every row; a board member sees their own trust's rows in
+    the model's BOARD_VISIBLE_STATUSES (proposals stay with the regulator until decided)."""
+
+    def visible_to(self, user: Any) -> "BoardScopedQuerySet":
+        if is_regulator(user):
+            return self.all()
+        trust_filter = board_trust_filter(user)
+        if trust_filter is None:
+            return self.none()
+        return self.filter(trust_filter).filter(status__in=self.model.BOARD_VISIBLE_STATUSES)

@@ -1,11 +1,9 @@
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from interventions.models.access import REASON_FIELD, board_trust_filter, is_regulator
+from interventions.models.access import REASON_FIELD, BoardScopedQuerySet
 from trusts.models import Trust
 
 
@@ -28,22 +26,9 @@ class FreedomType(models.Model):
         return self.name
 
 
-class FreedomGrantQuerySet(models.QuerySet["FreedomGrant"]):
+class FreedomGrantQuerySet(BoardScopedQuerySet):
     def open(self) -> "FreedomGrantQuerySet":
         return self.filter(status__in=FreedomGrant.OPEN_STATUSES)
-
-    def visible_to(self, user: Any) -> "FreedomGrantQuerySet":
-        """Regulators see every grant; a board member sees only their own trust's decided ones.
-
-        Proposals and declines stay with the regulator: a board learns of a freedom once it has
-        been granted, not while it is being considered.
-        """
-        if is_regulator(user):
-            return self.all()
-        trust_filter = board_trust_filter(user)
-        if trust_filter is None:
-            return self.none()
-        return self.filter(trust_filter).filter(status__in=FreedomGrant.BOARD_VISIBLE_STATUSES)
 
 
 class FreedomGrant(models.Model):

@@ -10,28 +10,16 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from interventions.models.access import REASON_FIELD, board_trust_filter, is_regulator
+from interventions.models.access import REASON_FIELD, BoardScopedQuerySet
 from trusts.models import Trust
 
 
-class SupportPlanQuerySet(models.QuerySet["SupportPlan"]):
+class SupportPlanQuerySet(BoardScopedQuerySet):
     def open(self) -> "SupportPlanQuerySet":
         return self.filter(status__in=SupportPlan.OPEN_STATUSES)
 
     def with_overdue_actions(self, today: datetime.date) -> "SupportPlanQuerySet":
         return self.filter(actions__in=SupportAction.objects.overdue(today).values("pk")).distinct()
-
-    def visible_to(self, user: Any) -> "SupportPlanQuerySet":
-        """Regulators see every plan; a board member sees their own trust's confirmed plans.
-
-        A proposal is the regulator's to confirm or decline before the trust is told of it.
-        """
-        if is_regulator(user):
-            return self.all()
-        trust_filter = board_trust_filter(user)
-        if trust_filter is None:
-            return self.none()
-        return self.filter(trust_filter).filter(status__in=SupportPlan.BOARD_VISIBLE_STATUSES)
 
 
 class SupportPlan(models.Model):

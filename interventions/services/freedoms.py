@@ -193,21 +193,15 @@ def keep_grant(
 
 
 def revoke_grant(grant: FreedomGrant, user: Any, reason: str) -> FreedomGrant:
-    reason = require_reason(reason)
-    with transaction.atomic():
-        grant = _locked(grant)
-        refuse_unless(
-            grant.status,
-            (Status.GRANTED, Status.UNDER_REVIEW),
-            "This freedom",
-            grant.get_status_display(),
-        )
-        grant.status = Status.REVOKED
-        save_transition(grant, user=user, reason=reason, update_fields=["status"])
-    return grant
+    return _end_grant(grant, user, reason, Status.REVOKED)
 
 
 def expire_grant(grant: FreedomGrant, user: Any, reason: str) -> FreedomGrant:
+    return _end_grant(grant, user, reason, Status.EXPIRED)
+
+
+def _end_grant(grant: FreedomGrant, user: Any, reason: str, end: str) -> FreedomGrant:
+    """Granted or under review → revoked or expired: the freedom ends, with the reason."""
     reason = require_reason(reason)
     with transaction.atomic():
         grant = _locked(grant)
@@ -217,7 +211,7 @@ def expire_grant(grant: FreedomGrant, user: Any, reason: str) -> FreedomGrant:
             "This freedom",
             grant.get_status_display(),
         )
-        grant.status = Status.EXPIRED
+        grant.status = end
         save_transition(grant, user=user, reason=reason, update_fields=["status"])
     return grant
 
