@@ -34,6 +34,7 @@ bench: $(STAMP) node_modules/.installed
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports  # the layer contract in pyproject.toml
 
 check: $(STAMP)
 	$(BIN)/python manage.py check

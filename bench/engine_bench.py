@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from leaguetable.engine import (
+from releases.engine import (
     Direction,
     MetricRule,
     QuarterInput,

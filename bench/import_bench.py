@@ -151,13 +151,13 @@ def child(rows: int, reimport: bool, keep: bool, debug: bool, chunk: int) -> dic
     setup_django(debug)
     from django.db import connection
 
-    from metrics import importing
+    from metrics.imports import base as importing
 
     if chunk:
         importing.CHUNK_SIZE = chunk
 
-    from metrics.importers import import_nof
-    from trusts.importers import import_trusts
+    from metrics.imports.nof import import_nof
+    from metrics.imports.register import import_trusts
     from trusts.models import Trust
 
     if not Trust.objects.exists():

@@ -57,11 +57,8 @@ import numpy as np  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from leaguetable.engine import compute_quarter  # noqa: E402
-from leaguetable.models import Release  # noqa: E402
-from leaguetable.services import computation  # noqa: E402
-from leaguetable.services.releases import draft_release, parse_quarter  # noqa: E402
-from metrics.importers import import_nof  # noqa: E402
+from metrics.imports.nof import import_nof  # noqa: E402
+from metrics.imports.register import import_trusts  # noqa: E402
 from metrics.models import (  # noqa: E402
     Domain,
     Framework,
@@ -71,7 +68,10 @@ from metrics.models import (  # noqa: E402
     Quarter,
     Thresholds,
 )
-from trusts.importers import import_trusts  # noqa: E402
+from releases.engine import compute_quarter  # noqa: E402
+from releases.models import Release  # noqa: E402
+from releases.services import computation  # noqa: E402
+from releases.services.drafts import draft_release, parse_quarter  # noqa: E402
 from trusts.models import PeerGroup, Region, Trust  # noqa: E402
 
 DATA = REPO / "data" / "nhs"

@@ -38,7 +38,7 @@ SCRATCH_PG = "leaguetable_web_bench"
 FIND_URLS = """
 import json
 from django.utils import timezone
-from leaguetable.models import Release
+from releases.models import Release
 published = Release.objects.published()
 if not published.exists():
     # The demo's computed drafts, published on this scratch copy only.

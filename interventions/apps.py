@@ -7,7 +7,7 @@ class InterventionsConfig(AppConfig):
 
     def ready(self) -> None:
         from interventions import receivers
-        from leaguetable.signals import release_published, release_withdrawn
+        from releases.signals import release_published, release_withdrawn
 
         # dispatch_uid: ready() can run more than once (tests, autoreload); one connection each.
         release_published.connect(

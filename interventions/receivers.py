@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from interventions.tasks import process_published_release, process_withdrawn_release
-from leaguetable.models import Release
+from releases.models import Release
 
 
 def on_release_published(sender: Any, release: Release, **kwargs: Any) -> None:

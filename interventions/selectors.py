@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from interventions.models import FreedomGrant, SupportPlan
-from leaguetable.models import MetricResult, Release, ReleaseQuerySet, TrustResult
+from releases.models import MetricResult, Release, ReleaseQuerySet, TrustResult
 from trusts.models import Trust
 
 
@@ -87,7 +87,7 @@ EMBARGOED_STATUSES = (
     Release.Status.APPROVED,
     Release.Status.SCHEDULED,
 )
-PREVIEW_PERMISSION = "leaguetable.preview_release"
+PREVIEW_PERMISSION = "releases.preview_release"
 
 
 def board_trust_or_404(user: Any, ods_code: str) -> Trust:

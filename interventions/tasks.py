@@ -9,8 +9,8 @@ from dataclasses import asdict
 from celery import shared_task
 from django.db import IntegrityError, OperationalError
 
-from interventions.services import publication, reminders
-from leaguetable.models import Release
+from interventions.services import after_publication, reminders
+from releases.models import Release
 
 # Worth another go: lock timeouts and dropped connections, and a unique constraint tripped by a
 # concurrent publication of another release (the rerun then finds that proposal and skips it).
@@ -28,7 +28,7 @@ def process_published_release(release_id: int) -> dict[str, int] | str:
         release = Release.objects.get(pk=release_id)
     except Release.DoesNotExist:
         return "missing"
-    return asdict(publication.handle_release_published(release))
+    return asdict(after_publication.handle_release_published(release))
 
 
 @shared_task(**RETRY)
@@ -37,7 +37,7 @@ def process_withdrawn_release(release_id: int) -> int | str:
         release = Release.objects.get(pk=release_id)
     except Release.DoesNotExist:
         return "missing"
-    return publication.handle_release_withdrawn(release)
+    return after_publication.handle_release_withdrawn(release)
 
 
 @shared_task(**RETRY)

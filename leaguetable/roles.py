@@ -1,6 +1,11 @@
-"""The three roles, as Django groups with their permissions.
+"""The three roles, as Django groups with every app's permissions.
 
-Kept as data so the migration that creates them and the tests that check them agree.
+Kept as data so the migration that creates them and the tests that check them agree. The
+project package is the one place that knows every app, so the table lives here; the apps check
+permissions, never group names.
+
+Regulators work in the admin; board members hold no interventions permission and use the trust
+area instead, where scoped querysets decide what they see (see interventions/README.md).
 """
 
 ANALYST = "Regulator analyst"
@@ -22,13 +27,13 @@ _VIEW_ALL = [
     "metrics.view_importrun",
     "metrics.view_observation",
     "metrics.view_trustquarterstatus",
-    "leaguetable.view_release",
-    "leaguetable.view_trustresult",
-    "leaguetable.view_metricresult",
-    "leaguetable.view_metricpeerstatistics",
+    "releases.view_release",
+    "releases.view_trustresult",
+    "releases.view_metricresult",
+    "releases.view_metricpeerstatistics",
 ]
 
-ROLE_PERMISSIONS: dict[str, list[str]] = {
+_RELEASES: dict[str, list[str]] = {
     ANALYST: [
         *_VIEW_ALL,
         "metrics.add_importrun",
@@ -42,20 +47,59 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "metrics.change_framework",
         "trusts.change_trust",
         "trusts.add_trust",
-        "leaguetable.add_release",
-        "leaguetable.change_release",
-        "leaguetable.compute_release",
-        "leaguetable.submit_release",
+        "releases.add_release",
+        "releases.change_release",
+        "releases.compute_release",
+        "releases.submit_release",
     ],
     APPROVER: [
         *_VIEW_ALL,
-        "leaguetable.change_release",
-        "leaguetable.approve_release",
-        "leaguetable.publish_release",
-        "leaguetable.withdraw_release",
+        "releases.change_release",
+        "releases.approve_release",
+        "releases.publish_release",
+        "releases.withdraw_release",
         "metrics.change_trustquarterstatus",
     ],
     BOARD_MEMBER: [
-        "leaguetable.preview_release",
+        "releases.preview_release",
     ],
+}
+
+
+_VIEW = [
+    "interventions.view_freedomtype",
+    "interventions.view_freedomgrant",
+    "interventions.view_supportplan",
+    "interventions.view_supportaction",
+    "interventions.view_actionupdate",
+    "interventions.view_exitcriterion",
+    "interventions.view_criterionevaluation",
+]
+# Analysts run plans day to day (objectives, actions, criteria); approvers also decide: confirm,
+# decline, review, revoke and close. Nobody deletes: the history is the record.
+_RUN_PLANS = [
+    "interventions.change_supportplan",
+    "interventions.add_supportaction",
+    "interventions.change_supportaction",
+    "interventions.add_actionupdate",
+    "interventions.add_exitcriterion",
+    "interventions.change_exitcriterion",
+    "interventions.change_freedomgrant",
+]
+
+_INTERVENTIONS: dict[str, list[str]] = {
+    ANALYST: [*_VIEW, *_RUN_PLANS],
+    APPROVER: [
+        *_VIEW,
+        *_RUN_PLANS,
+        "interventions.add_freedomtype",
+        "interventions.change_freedomtype",
+        "interventions.decide_freedomgrant",
+        "interventions.decide_supportplan",
+    ],
+}
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    role: [*_RELEASES.get(role, []), *_INTERVENTIONS.get(role, [])]
+    for role in (ANALYST, APPROVER, BOARD_MEMBER)
 }

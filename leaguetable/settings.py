@@ -48,8 +48,10 @@ INSTALLED_APPS = [
     "axes",
     "trusts",
     "metrics",
-    "leaguetable",
+    "releases",
     "interventions",
+    "public",
+    "leaguetable",
 ]
 
 MIDDLEWARE = [

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/", include("leaguetable.api.urls")),
+    path("api/", include("public.api.urls")),
     path("trust-area/", include("interventions.urls")),
-    path("", include("leaguetable.public_urls")),
+    path("", include("public.urls")),
 ]

@@ -1,10 +1,16 @@
-from django.contrib import admin
-from django.http import HttpRequest
-from django.urls import reverse
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import ModelAdmin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from metrics.admin_reasons import ReasonedHistoryAdmin
-from metrics.admin_uploads import UPLOAD_PERMISSION, UploadViews, stage
+from metrics.imports.uploads import UPLOAD_PERMISSION, UploadForm, confirm_upload, receive_upload
 from metrics.models import (
     Domain,
     Framework,
@@ -16,6 +22,7 @@ from metrics.models import (
     Thresholds,
     TrustQuarterStatus,
 )
+from metrics.tasks import import_file
 
 
 @admin.register(Quarter)
@@ -116,7 +123,7 @@ class ImportRunAdmin(admin.ModelAdmin):
         return format_html(
             '<a href="{}">{}</a>',
             reverse("admin:metrics_importrun_upload_status", args=[run.pk]),
-            stage(run),
+            run.get_status_display(),
         )
 
 
@@ -147,3 +154,80 @@ class TrustQuarterStatusAdmin(ReasonedHistoryAdmin):
     search_fields = ["trust__ods_code", "trust__name"]
     raw_id_fields = ["trust"]
     readonly_fields = ["import_run"]
+
+
+class UploadViews:
+    """The upload pages, mounted on the ImportRun admin by its `get_urls`."""
+
+    def __init__(self, model_admin: ModelAdmin) -> None:
+        self.model_admin = model_admin
+        self.admin_site = model_admin.admin_site
+
+    def urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("upload/", view(self.upload), name="metrics_importrun_upload"),
+            path("upload/<int:run_id>/", view(self.status), name="metrics_importrun_upload_status"),
+        ]
+
+    def _context(self, request: HttpRequest, **extra: Any) -> dict[str, Any]:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model_admin.opts,
+            **extra,
+        }
+
+    def upload(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm(UPLOAD_PERMISSION):
+            raise PermissionDenied
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            run = receive_upload(form.cleaned_data["kind"], form.cleaned_data["file"], request.user)
+            if run.status == ImportRun.Status.REJECTED:
+                self.model_admin.message_user(
+                    request,
+                    f"{run.file_name} has invalid rows; nothing was saved. Every one is listed.",
+                    messages.ERROR,
+                )
+            return HttpResponseRedirect(
+                reverse("admin:metrics_importrun_upload_status", args=[run.pk])
+            )
+        return TemplateResponse(
+            request,
+            "admin/uploads/upload.html",
+            self._context(request, title="Upload a data file", form=form),
+        )
+
+    def status(self, request: HttpRequest, run_id: int) -> HttpResponse:
+        if not request.user.has_perm("metrics.view_importrun"):
+            raise PermissionDenied
+        run = ImportRun.objects.select_related("imported_by").filter(pk=run_id).first()
+        if run is None or not run.uploaded_file:
+            raise Http404("No such upload.")
+        if request.method == "POST":
+            if not request.user.has_perm(UPLOAD_PERMISSION):
+                raise PermissionDenied
+            if confirm_upload(run):
+                run_id = run.pk
+                transaction.on_commit(lambda: import_file.delay(run_id))
+                self.model_admin.message_user(request, f"{run.file_name}: import queued.")
+            else:
+                self.model_admin.message_user(
+                    request, f"{run.file_name} is not awaiting confirmation.", messages.WARNING
+                )
+            return HttpResponseRedirect(
+                reverse("admin:metrics_importrun_upload_status", args=[run.pk])
+            )
+        current = run.status
+        return TemplateResponse(
+            request,
+            "admin/uploads/status.html",
+            self._context(
+                request,
+                title=f"Upload: {run.file_name}",
+                run=run,
+                stage=current,
+                in_progress=current in ("queued", "importing"),
+                can_confirm=current == "awaiting" and request.user.has_perm(UPLOAD_PERMISSION),
+            ),
+        )

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from metrics import input_locks
 from trusts.models import PeerGroup, Trust
 
 
@@ -230,7 +231,12 @@ class ImportRun(models.Model):
         SYNTHETIC = "synthetic", "Synthetic demo values"
 
     class Status(models.TextChoices):
+        # An admin upload goes validating → awaiting (confirmation) → queued → importing, then
+        # imported or rejected; a command-line import goes from validating straight to the end.
         VALIDATING = "validating", "Validating"
+        AWAITING = "awaiting", "Awaiting confirmation"
+        QUEUED = "queued", "Queued for import"
+        IMPORTING = "importing", "Importing"
         REJECTED = "rejected", "Rejected (nothing saved)"
         IMPORTED = "imported", "Imported"
 
@@ -265,10 +271,7 @@ class ImportRun(models.Model):
 
 def _assert_inputs_editable(rows: Iterable[tuple[int, int, int | None]]) -> None:
     """Refuse a write of (trust, quarter, metric) inputs that an approved, scheduled or
-    published release used; see leaguetable.services.lifecycle.assert_observations_editable."""
-    # Imported here: the league table app builds on this one, not the other way round.
-    from leaguetable.services.lifecycle import assert_observations_editable
-
+    published release used; the releases app decides, through `metrics.input_locks`."""
     by_quarter: dict[int, tuple[set[int], set[int]]] = {}
     for trust_id, quarter_id, metric_id in rows:
         trusts, metrics = by_quarter.setdefault(quarter_id, (set(), set()))
@@ -276,7 +279,7 @@ def _assert_inputs_editable(rows: Iterable[tuple[int, int, int | None]]) -> None
         if metric_id is not None:
             metrics.add(metric_id)
     for quarter_id, (trusts, metrics) in by_quarter.items():
-        assert_observations_editable(trusts, quarter_id, metric_ids=metrics or None)
+        input_locks.assert_observations_editable(trusts, quarter_id, metric_ids=metrics or None)
 
 
 class InputQuerySet(models.QuerySet):
@@ -302,12 +305,10 @@ class InputQuerySet(models.QuerySet):
         return super().bulk_update(objs, *args, **kwargs)
 
     def _assert_editable(self) -> None:
-        from leaguetable.services.lifecycle import releases_fixing_observations
-
         rows = self.order_by()
         quarters = set(rows.values_list("quarter_id", flat=True).distinct())
         # The common case, nothing signed off in these quarters, costs two small queries.
-        if not releases_fixing_observations(quarters):
+        if not input_locks.releases_fixing_observations(quarters):
             return
         with_metric = any(field.name == "metric" for field in self.model._meta.fields)
         fields = ["trust_id", "quarter_id", *(["metric_id"] if with_metric else [])]

@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
+from metrics.imports.uploads import import_upload
+
 
 @shared_task
 def import_file(import_run_id: int) -> str:
     """Import a confirmed admin upload. A rerun, or a run whose upload is gone, does nothing."""
-    from metrics.admin_uploads import import_upload
-
     return import_upload(import_run_id)

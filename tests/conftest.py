@@ -42,13 +42,13 @@ def broker_url() -> str:
 
 @pytest.fixture
 def real_trusts(db: None) -> None:
-    from trusts.importers import import_trusts
+    from metrics.imports.register import import_trusts
 
     import_trusts(ERIC_FILE)
 
 
 @pytest.fixture
 def real_nof(real_trusts: None) -> None:
-    from metrics.importers import import_nof
+    from metrics.imports.nof import import_nof
 
     import_nof(NOF_FILE)

@@ -11,10 +11,10 @@ import numpy as np
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from leaguetable.models import Release
-from leaguetable.services import computation
-from leaguetable.services.releases import draft_release
 from metrics.models import Metric, MetricDefinition, Observation, Quarter, TrustQuarterStatus
+from releases.models import Release
+from releases.services import computation
+from releases.services.drafts import draft_release
 from trusts.models import BoardMembership, PeerGroup, Region, Trust
 
 PEER_GROUP = "mental-health-community"

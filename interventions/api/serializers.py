@@ -8,7 +8,7 @@ from interventions.models import (
     SupportAction,
     SupportPlan,
 )
-from leaguetable.models import MetricResult, Release, TrustResult
+from releases.models import MetricResult, Release, TrustResult
 
 
 class ReleaseSerializer(serializers.ModelSerializer):

@@ -48,7 +48,7 @@ class FreedomGrant(models.Model):
     trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="freedom_grants")
     freedom_type = models.ForeignKey(FreedomType, on_delete=models.PROTECT, related_name="grants")
     earned_by = models.ForeignKey(
-        "leaguetable.Release",
+        "releases.Release",
         on_delete=models.PROTECT,
         related_name="freedom_grants",
         help_text="The published release whose results made the trust eligible.",

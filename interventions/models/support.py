@@ -42,7 +42,7 @@ class SupportPlan(models.Model):
     trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="support_plans")
     level = models.CharField(max_length=10, choices=Level.choices)
     triggered_by = models.ForeignKey(
-        "leaguetable.Release",
+        "releases.Release",
         on_delete=models.PROTECT,
         related_name="support_plans",
         help_text="The published release that placed the trust in segment 4 or 5.",
@@ -306,7 +306,7 @@ class CriterionEvaluation(models.Model):
         ExitCriterion, on_delete=models.CASCADE, related_name="evaluations"
     )
     release = models.ForeignKey(
-        "leaguetable.Release", on_delete=models.PROTECT, related_name="criterion_evaluations"
+        "releases.Release", on_delete=models.PROTECT, related_name="criterion_evaluations"
     )
     met = models.BooleanField()
     figures = models.JSONField(default=dict)

@@ -1,6 +1,6 @@
 """Reading releases the way interventions need them."""
 
-from leaguetable.models import Release
+from releases.models import Release
 
 
 def quarter_key(release: Release) -> tuple[int, int]:

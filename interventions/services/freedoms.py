@@ -12,8 +12,8 @@ from interventions.models import FreedomGrant, FreedomType
 from interventions.services import InterventionError
 from interventions.services._audit import refuse_unless, require_reason, save_transition
 from interventions.services._releases import locked_if_published, quarter_key
-from leaguetable.models import Release, TrustResult
 from metrics.models import Framework
+from releases.models import Release, TrustResult
 
 DEFAULT_REVIEW_AFTER = datetime.timedelta(days=365)
 Status = FreedomGrant.Status

@@ -22,7 +22,7 @@ from interventions.models import (
 from interventions.services import InterventionError
 from interventions.services._audit import refuse_unless, require_reason, save_transition
 from interventions.services._releases import locked_if_published, quarter_key
-from leaguetable.models import MetricResult, Release, TrustResult
+from releases.models import MetricResult, Release, TrustResult
 
 Level = SupportPlan.Level
 PlanStatus = SupportPlan.Status

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from leaguetable.models import TrustResult
+from releases.models import TrustResult
 from tests.factories import computed_release
 from tests.public.conftest import publish
 

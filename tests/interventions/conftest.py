@@ -16,8 +16,8 @@ from django.utils import timezone
 from interventions.models import SupportAction, SupportPlan
 from interventions.services import support
 from leaguetable import roles
-from leaguetable.models import Release
-from leaguetable.services import lifecycle
+from releases.models import Release
+from releases.services import lifecycle
 from tests.factories import computed_release, user_with_role
 from trusts.models import Trust
 

@@ -7,8 +7,8 @@ import pytest
 
 from interventions.models import CriterionEvaluation, ExitCriterion, SupportPlan
 from interventions.services import InterventionError, support
-from leaguetable.models import MetricResult, Release, TrustResult
-from leaguetable.signals import release_published
+from releases.models import MetricResult, Release, TrustResult
+from releases.signals import release_published
 from tests.factories import computed_release, metric
 from tests.interventions.conftest import Publish
 
@@ -138,7 +138,7 @@ def test_it_counts_only_evaluations_against_tables_still_published(
     approver: Any,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    from leaguetable.services import lifecycle
+    from releases.services import lifecycle
 
     plan = active_plans["T011"]
     plan.exit_criteria.update(consecutive_quarters=1)

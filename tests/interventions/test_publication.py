@@ -6,11 +6,11 @@ import pytest
 
 from interventions.models import ExitCriterion, FreedomGrant, FreedomType, SupportPlan
 from interventions.services import freedoms
-from interventions.services.publication import handle_release_published
+from interventions.services.after_publication import handle_release_published
 from interventions.tasks import process_published_release
-from leaguetable.models import Release, TrustResult
-from leaguetable.services import lifecycle
-from leaguetable.signals import release_published
+from releases.models import Release, TrustResult
+from releases.services import lifecycle
+from releases.signals import release_published
 from tests.factories import computed_release
 from tests.interventions.conftest import Publish
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from interventions.models import FreedomGrant, SupportPlan
 from interventions.services import InterventionError, freedoms, support
-from leaguetable.models import Release
+from releases.models import Release
 from tests.interventions.conftest import Publish
 
 pytestmark = pytest.mark.django_db

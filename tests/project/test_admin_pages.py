@@ -49,8 +49,8 @@ def test_it_lists_searches_and_opens_every_model(superuser_client: Any, model: A
     [
         "trusts.Trust",
         "metrics.Observation",
-        "leaguetable.TrustResult",
-        "leaguetable.MetricResult",
+        "releases.TrustResult",
+        "releases.MetricResult",
         "metrics.TrustQuarterStatus",
     ],
 )

@@ -12,8 +12,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from leaguetable.models import MetricPeerStatistics, MetricResult, Release, TrustResult
-from leaguetable.signals import release_published, release_withdrawn
+from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
+from releases.signals import release_published, release_withdrawn
 from tests.factories import computed_release
 
 TRUSTS = 8

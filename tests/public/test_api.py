@@ -1,7 +1,7 @@
 import pytest
 from django.conf import settings
 
-from leaguetable.models import TrustResult
+from releases.models import TrustResult
 from tests.factories import computed_release
 from tests.public.conftest import correct, publish
 

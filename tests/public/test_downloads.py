@@ -5,8 +5,8 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from leaguetable.models import MetricResult, TrustResult
-from leaguetable.services.publication import league_table_csv
+from releases.models import MetricResult, TrustResult
+from releases.services.league_table_file import league_table_csv
 from tests.public.conftest import correct, withdraw
 
 pytestmark = pytest.mark.django_db

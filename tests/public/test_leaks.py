@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from leaguetable.models import Release, TrustResult
+from releases.models import Release, TrustResult
 from tests.public.conftest import SENTINELS, mark_with_sentinels, publish, set_status, withdraw
 
 PUBLIC_NAMESPACES = ("public", "api")

@@ -3,7 +3,7 @@
 import pytest
 
 from leaguetable import roles
-from leaguetable.services import lifecycle
+from releases.services import lifecycle
 from tests.factories import computed_release, user_with_role
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from leaguetable.models import Release, TrustResult
 from metrics.models import Metric, Observation
+from releases.models import Release, TrustResult
 from tests.factories import computed_release
 from tests.public.conftest import correct, publish, withdraw
 from trusts.models import ContextMeasure

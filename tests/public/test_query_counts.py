@@ -5,8 +5,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from leaguetable.models import TrustResult
 from metrics.models import Observation
+from releases.models import TrustResult
 from tests.factories import computed_release, make_trusts, quarter
 from tests.public.conftest import publish
 

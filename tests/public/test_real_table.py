@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from leaguetable.services import computation
-from leaguetable.services.publication import league_table_csv
-from leaguetable.services.releases import draft_release, parse_quarter
+from releases.services import computation
+from releases.services.drafts import draft_release, parse_quarter
+from releases.services.league_table_file import league_table_csv
 from tests.conftest import LEAGUE_TABLE_FILE
 from tests.public.conftest import publish
 

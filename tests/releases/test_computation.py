@@ -8,11 +8,11 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from leaguetable import tasks
-from leaguetable.engine import FrameworkIncomplete
-from leaguetable.models import MetricPeerStatistics, MetricResult, Release, TrustResult
-from leaguetable.services import computation
 from metrics.models import MetricDefinition, Observation
+from releases import tasks
+from releases.engine import FrameworkIncomplete
+from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
+from releases.services import computation
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -12,11 +12,11 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from leaguetable.models import Release, TrustResult
-from leaguetable.services import computation
-from leaguetable.services.publication import league_table_csv
-from leaguetable.services.releases import draft_release, parse_quarter
-from metrics.importers import import_nof
+from metrics.imports.nof import import_nof
+from releases.models import Release, TrustResult
+from releases.services import computation
+from releases.services.drafts import draft_release, parse_quarter
+from releases.services.league_table_file import league_table_csv
 from tests.conftest import LEAGUE_TABLE_FILE, NOF_FILE
 
 pytestmark = pytest.mark.django_db

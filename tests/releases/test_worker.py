@@ -3,10 +3,10 @@
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from leaguetable import tasks
 from leaguetable.celery import app as celery_app
-from leaguetable.models import Release, TrustResult
-from leaguetable.services.releases import draft_release
+from releases import tasks
+from releases.models import Release, TrustResult
+from releases.services.drafts import draft_release
 from tests import factories
 
 

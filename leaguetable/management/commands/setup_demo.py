@@ -15,14 +15,15 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.test.utils import override_settings
 
 from leaguetable import roles
-from leaguetable.models import Release
-from leaguetable.services import computation, lifecycle
-from leaguetable.services.releases import draft_release
-from metrics.importers import import_ae, import_nof
-from metrics.importing import file_checksum
+from metrics.imports.ae import import_ae
+from metrics.imports.base import file_checksum
+from metrics.imports.nof import import_nof
+from metrics.imports.register import import_trusts
 from metrics.models import ImportRun, Observation, Quarter
 from metrics.synthetic import load_synthetic_values
-from trusts.importers import import_trusts
+from releases.models import Release
+from releases.services import computation, lifecycle
+from releases.services.drafts import draft_release
 from trusts.models import BoardMembership, PeerGroup, Trust
 
 DATA = Path(settings.BASE_DIR) / "data" / "nhs"

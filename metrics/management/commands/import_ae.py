@@ -3,8 +3,8 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
-from metrics.importers import import_ae
-from metrics.importing import ImportCommand, ImportReport
+from metrics.imports.ae import import_ae
+from metrics.imports.base import ImportCommand, ImportReport
 
 
 class Command(ImportCommand):

@@ -3,8 +3,8 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
-from metrics.importers import import_nof
-from metrics.importing import ImportCommand, ImportReport
+from metrics.imports.base import ImportCommand, ImportReport
+from metrics.imports.nof import import_nof
 
 
 class Command(ImportCommand):

@@ -1,1 +1,0 @@
-"""Public views: pages (`pages`) and downloads (`downloads`); the API is in `leaguetable.api`."""

@@ -1,0 +1,222 @@
+"""Importer for NHS England's A&E monthly sitrep (provider level).
+
+It streams the file through `metrics.imports.base`, so it shares the guarantees of every
+importer: one transaction per file, nothing saved if any row is invalid, every invalid row
+reported, bulk writes audited by simple-history, and an ImportRun for every attempt.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from metrics.imports.base import (
+    FILE,
+    ROW,
+    BulkUpsert,
+    FixedByRelease,
+    ImportContext,
+    ImportReport,
+    KeyRegister,
+    fit_decimal,
+    quarter_of_month,
+    required_columns,
+    run_import,
+)
+from metrics.models import ImportRun, Metric, Observation
+from trusts.models import Trust
+
+HUNDRED = Decimal(100)
+AE_PERIOD = "Period"
+AE_ORG = "Org Code"
+AE_ATTENDANCES = (
+    "A&E attendances Type 1",
+    "A&E attendances Type 2",
+    "A&E attendances Other A&E Department",
+    "A&E attendances Booked Appointments Type 1",
+    "A&E attendances Booked Appointments Type 2",
+    "A&E attendances Booked Appointments Other Department",
+)
+AE_OVER_4_HOURS = (
+    "Attendances over 4hrs Type 1",
+    "Attendances over 4hrs Type 2",
+    "Attendances over 4hrs Other Department",
+    "Attendances over 4hrs Booked Appointments Type 1",
+    "Attendances over 4hrs Booked Appointments Type 2",
+    "Attendances over 4hrs Booked Appointments Other Department",
+)
+AE_WAITS_12_HOURS = "Patients who have waited 12+ hrs from DTA to admission"
+AE_ADMISSIONS = (
+    "Emergency admissions via A&E - Type 1",
+    "Emergency admissions via A&E - Type 2",
+    "Emergency admissions via A&E - Other A&E department",
+)
+AE_COLUMNS = (
+    AE_PERIOD,
+    AE_ORG,
+    *AE_ATTENDANCES,
+    *AE_OVER_4_HOURS,
+    AE_WAITS_12_HOURS,
+    *AE_ADMISSIONS,
+)
+AE_PERIOD_FORMAT = re.compile(r"MSitAE-([A-Z]{3})-(\d{4})", re.IGNORECASE)
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+AE_FOUR_HOURS = "AE4H"
+AE_TWELVE_HOURS = "AE12H"
+
+
+def import_ae(
+    path: str | Path, user: AbstractBaseUser | None = None, run: ImportRun | None = None
+) -> ImportReport:
+    """Import NHS England's A&E monthly sitrep (provider level) into the month's quarter.
+
+    For each trust in the register, in the financial quarter of the file's month (MSitAE-MAY-
+    2026 is Q1 2026/27):
+
+    * AE4H = 100 x (1 - attendances over 4 hours / attendances), both summed over every type,
+      booked appointments included (NHS England's published method);
+    * AE12H = 100 x waits of 12+ hours from decision to admit / emergency admissions via A&E
+      (all types).
+
+    A trust with no attendances (or no admissions) gets no value for that metric: skipped and
+    counted. Rows for organisations that are not NHS trusts in the register (independent
+    providers, UTCs, walk-in centres) and the TOTAL row are skipped and counted, not errors.
+    Non-numeric or negative counts and unreadable periods are invalid rows. The Observation's
+    reporting period names the month ("May 2026"): a later month of the same quarter replaces
+    it. Raises ImportRejected if any row is invalid.
+    """
+
+    def process(ctx: ImportContext) -> None:
+        columns = required_columns(ctx, AE_COLUMNS)
+        if columns is not None:
+            _import_ae_rows(ctx, columns)
+
+    return run_import(ImportRun.Kind.AE, path, user, process, run)
+
+
+def _import_ae_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
+    report = ctx.report
+    trusts = dict(Trust.objects.values_list("ods_code", "pk"))
+    metrics = dict(
+        Metric.objects.filter(code__in=[AE_FOUR_HOURS, AE_TWELVE_HOURS]).values_list("code", "pk")
+    )
+    for code in (AE_FOUR_HOURS, AE_TWELVE_HOURS):
+        if code not in metrics:
+            report.add_error(1, FILE, code, "metric missing from the metric catalogue")
+    if report.rejected:
+        return
+    value_field = Observation._meta.get_field("value")
+    observations = BulkUpsert(
+        ctx,
+        Observation,
+        ("quarter_id", "metric_id", "trust_id"),
+        stamp={"import_run_id": ctx.run.pk},
+        line_field="source_line",
+        guard=FixedByRelease(AE_ORG, {pk: code for code, pk in trusts.items()}),
+    )
+    seen = KeyRegister()
+    width = max(columns.values()) + 1
+
+    for line, fields in ctx.rows():
+        if len(fields) < width:
+            report.add_error(
+                line, ROW, f"{len(fields)} fields", f"expected at least {width} fields"
+            )
+            continue
+        org_code = fields[columns[AE_ORG]].strip().upper()
+        if org_code == "TOTAL":
+            report.skip("England total row")
+            continue
+        trust_id = trusts.get(org_code)
+        if trust_id is None:
+            report.skip("not an NHS trust in the register (independent provider, UTC, ...)")
+            continue
+        errors_before = report.error_count
+        period = _ae_period(ctx, line, fields[columns[AE_PERIOD]].strip())
+        counts = {
+            name: _count(report, line, name, fields[columns[name]])
+            for name in (*AE_ATTENDANCES, *AE_OVER_4_HOURS, AE_WAITS_12_HOURS, *AE_ADMISSIONS)
+        }
+        if period is not None:
+            earlier = seen.first_line((period[0], trust_id), line)
+            if earlier:
+                report.add_error(
+                    line,
+                    AE_ORG,
+                    org_code,
+                    f"duplicate: this trust and month are already on line {earlier}",
+                )
+        if report.error_count > errors_before:
+            continue
+        assert period is not None
+        quarter_id, month_label = period
+        attendances = sum(counts[name] or 0 for name in AE_ATTENDANCES)
+        over_4_hours = sum(counts[name] or 0 for name in AE_OVER_4_HOURS)
+        admissions = sum(counts[name] or 0 for name in AE_ADMISSIONS)
+        waits = counts[AE_WAITS_12_HOURS] or 0
+        if over_4_hours > attendances:
+            report.add_error(
+                line,
+                AE_OVER_4_HOURS[0],
+                str(over_4_hours),
+                f"more attendances over 4 hours ({over_4_hours}) than attendances ({attendances})",
+            )
+            continue
+        results: list[tuple[str, Decimal]] = []
+        if attendances:
+            results.append((AE_FOUR_HOURS, HUNDRED * (attendances - over_4_hours) / attendances))
+        else:
+            report.skip(f"{AE_FOUR_HOURS} not computed: no A&E attendances")
+        if admissions:
+            results.append((AE_TWELVE_HOURS, HUNDRED * waits / Decimal(admissions)))
+        else:
+            report.skip(f"{AE_TWELVE_HOURS} not computed: no emergency admissions via A&E")
+        if report.rejected:
+            continue
+        for code, value in results:
+            observations.put(
+                (quarter_id, metrics[code], trust_id),
+                {
+                    "value": fit_decimal(value, value_field),
+                    "reporting_period": month_label,
+                    "is_synthetic": False,
+                },
+                line,
+            )
+
+
+def _ae_period(ctx: ImportContext, line: int, text: str) -> tuple[int, str] | None:
+    """(quarter id, "May 2026") for a sitrep period like MSitAE-MAY-2026."""
+    match = AE_PERIOD_FORMAT.fullmatch(text)
+    month = MONTHS.index(match[1].upper()) + 1 if match and match[1].upper() in MONTHS else 0
+    if not match or not month:
+        ctx.report.add_error(line, AE_PERIOD, text, 'not a sitrep period like "MSitAE-MAY-2026"')
+        return None
+    year = int(match[2])
+    year_start, number = quarter_of_month(year, month)
+    return ctx.quarter_id(year_start, number), f"{MONTH_NAMES[month - 1]} {year}"
+
+
+def _count(report: ImportReport, line: int, column: str, text: str) -> int | None:
+    cleaned = text.strip().replace(",", "")
+    if not (cleaned.isascii() and cleaned.isdigit()):
+        report.add_error(line, column, text.strip(), "not a count (a whole number of 0 or more)")
+        return None
+    return int(cleaned)

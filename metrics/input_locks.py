@@ -1,0 +1,49 @@
+"""Where the layer above decides whether stored inputs may still change.
+
+A release that an approver has signed off fixes the observations and trust flags it was computed
+from. Releases are built on this app, so this app cannot import them: instead the releases app
+registers its lock at start-up (`ReleasesConfig.ready()`), and the models and importers here ask
+it through the three functions below. With nothing registered (this app used on its own) every
+input is editable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+
+class InputLock(Protocol):
+    def releases_fixing_observations(self, quarter_ids: Iterable[int]) -> list[Any]: ...
+
+    def fixed_trusts(self, quarter: Any) -> dict[int, Any]: ...
+
+    def assert_observations_editable(
+        self, trust_ids: Iterable[int], quarter: Any, metric_ids: Iterable[int] | None = None
+    ) -> None: ...
+
+
+_registered: InputLock | None = None
+
+
+def register(lock: InputLock) -> None:
+    global _registered
+    _registered = lock
+
+
+def releases_fixing_observations(quarter_ids: Iterable[int]) -> list[Any]:
+    """The releases that fix inputs of these quarters (empty when none, or none registered)."""
+    return _registered.releases_fixing_observations(quarter_ids) if _registered else []
+
+
+def fixed_trusts(quarter: Any) -> dict[int, Any]:
+    """Trust id → the release that fixes that trust's inputs in this quarter."""
+    return _registered.fixed_trusts(quarter) if _registered else {}
+
+
+def assert_observations_editable(
+    trust_ids: Iterable[int], quarter: Any, metric_ids: Iterable[int] | None = None
+) -> None:
+    """Raise the lock's own error (a PermissionDenied) if these inputs are fixed."""
+    if _registered:
+        _registered.assert_observations_editable(trust_ids, quarter, metric_ids)

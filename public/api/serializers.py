@@ -1,0 +1,305 @@
+"""Open API representations: only of visible releases; a withdrawn one carries no numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from metrics.models import Domain, Framework, Metric, MetricDefinition
+from releases.models import Release, TrustResult
+from trusts.models import Trust
+
+
+def _number(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=8, decimal_places=2, coerce_to_string=False, read_only=True, **kwargs
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class WithdrawnSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    withdrawal_reason = serializers.CharField()
+
+
+class ReleaseSerializer(serializers.ModelSerializer):
+    """A published, superseded or withdrawn release; thresholds only where numbers may show."""
+
+    peer_group = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    peer_group_name = serializers.CharField(source="peer_group.name", read_only=True)
+    quarter = serializers.CharField(source="quarter.label", read_only=True)
+    quarter_slug = serializers.CharField(source="quarter.slug", read_only=True)
+    framework = serializers.CharField(source="framework.slug", read_only=True)
+    framework_name = serializers.CharField(source="framework.name", read_only=True)
+    framework_version = serializers.IntegerField(source="framework.version", read_only=True)
+    status = serializers.ChoiceField(
+        choices=[
+            (s.value, s.label)
+            for s in (Release.Status.PUBLISHED, Release.Status.SUPERSEDED, Release.Status.WITHDRAWN)
+        ],
+        read_only=True,
+    )
+    supersedes = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    threshold_method = serializers.SerializerMethodField()
+    thresholds = serializers.SerializerMethodField()
+    likely_range_replicates = serializers.SerializerMethodField()
+    page_url = serializers.SerializerMethodField()
+    rows_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Release
+        fields = [
+            "id",
+            "peer_group",
+            "peer_group_name",
+            "quarter",
+            "quarter_slug",
+            "revision",
+            "status",
+            "published_at",
+            "framework",
+            "framework_name",
+            "framework_version",
+            "supersedes",
+            "correction_note",
+            "withdrawal_reason",
+            "threshold_method",
+            "thresholds",
+            "likely_range_replicates",
+            "page_url",
+            "rows_url",
+        ]
+        read_only_fields = fields
+
+    def _withdrawn(self, release: Release) -> bool:
+        return release.status == Release.Status.WITHDRAWN
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=Release.ThresholdMethod.choices, allow_null=True)
+    )
+    def get_threshold_method(self, release: Release) -> str | None:
+        return None if self._withdrawn(release) else release.threshold_method
+
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.FloatField(), min_length=3, max_length=3, allow_null=True
+        )
+    )
+    def get_thresholds(self, release: Release) -> list[float] | None:
+        if self._withdrawn(release) or release.thresholds is None:
+            return None
+        return list(release.thresholds)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_likely_range_replicates(self, release: Release) -> int | None:
+        return None if self._withdrawn(release) else release.replicates
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_page_url(self, release: Release) -> str:
+        if release.status == Release.Status.SUPERSEDED:
+            path = reverse(
+                "public:league-table-revision",
+                kwargs={
+                    "peer_group": release.peer_group.slug,
+                    "quarter": release.quarter.slug,
+                    "revision": release.revision,
+                },
+            )
+        else:
+            path = release.get_absolute_url()
+        return self._absolute(path)
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_rows_url(self, release: Release) -> str | None:
+        if self._withdrawn(release):
+            return None
+        return self._absolute(reverse("api:release-rows", kwargs={"release_id": release.pk}))
+
+    def _absolute(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class LeagueTableRowSerializer(serializers.ModelSerializer):
+    trust = serializers.CharField(source="trust.ods_code", read_only=True)
+    trust_name = serializers.CharField(source="trust.name", read_only=True)
+    region = serializers.CharField(source="trust.region.slug", read_only=True)
+    region_name = serializers.CharField(source="trust.region.name", read_only=True)
+    subtype = serializers.CharField(source="trust.subtype", read_only=True)
+    average_score = _number(allow_null=True)
+    average_low = _number(allow_null=True)
+    average_high = _number(allow_null=True)
+    previous_published_rank = serializers.IntegerField(read_only=True, allow_null=True)
+    movement = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="Places gained since the published table of "
+        "the previous quarter (positive is up the table).",
+    )
+    domain_scores = serializers.DictField(child=serializers.FloatField(), read_only=True)
+    trust_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TrustResult
+        fields = [
+            "rank",
+            "rank_low",
+            "rank_high",
+            "trust",
+            "trust_name",
+            "region",
+            "region_name",
+            "subtype",
+            "segment",
+            "unadjusted_segment",
+            "average_score",
+            "average_low",
+            "average_high",
+            "metrics_scored",
+            "in_financial_deficit",
+            "in_recovery_support",
+            "previous_published_rank",
+            "movement",
+            "domain_scores",
+            "trust_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_trust_url(self, row: TrustResult) -> str:
+        request = self.context.get("request")
+        path = reverse("api:trust-detail", kwargs={"ods_code": row.trust.ods_code})
+        return request.build_absolute_uri(path) if request else path
+
+
+class TrustSerializer(serializers.ModelSerializer):
+    region = serializers.CharField(source="region.slug", read_only=True)
+    region_name = serializers.CharField(source="region.name", read_only=True)
+    peer_group = serializers.CharField(source="peer_group.slug", read_only=True)
+    page_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Trust
+        fields = [
+            "ods_code",
+            "name",
+            "trust_type",
+            "subtype",
+            "region",
+            "region_name",
+            "peer_group",
+            "is_open",
+            "closed_on",
+            "page_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_page_url(self, trust: Trust) -> str:
+        request = self.context.get("request")
+        path = trust.get_absolute_url()
+        return request.build_absolute_uri(path) if request else path
+
+
+class TrustHistorySerializer(serializers.ModelSerializer):
+    release = serializers.IntegerField(source="release_id", read_only=True)
+    quarter = serializers.CharField(source="release.quarter.label", read_only=True)
+    revision = serializers.IntegerField(source="release.revision", read_only=True)
+    average_score = _number(allow_null=True)
+    average_low = _number(allow_null=True)
+    average_high = _number(allow_null=True)
+    domain_scores = serializers.DictField(child=serializers.FloatField(), read_only=True)
+
+    class Meta:
+        model = TrustResult
+        fields = [
+            "release",
+            "quarter",
+            "revision",
+            "segment",
+            "rank",
+            "rank_low",
+            "rank_high",
+            "average_score",
+            "average_low",
+            "average_high",
+            "in_financial_deficit",
+            "in_recovery_support",
+            "domain_scores",
+        ]
+        read_only_fields = fields
+
+
+class TrustDetailSerializer(TrustSerializer):
+    history = serializers.SerializerMethodField()
+
+    class Meta(TrustSerializer.Meta):
+        fields = [*TrustSerializer.Meta.fields, "history"]
+        read_only_fields = fields
+
+    @extend_schema_field(TrustHistorySerializer(many=True))
+    def get_history(self, trust: Trust) -> list[dict[str, Any]]:
+        return TrustHistorySerializer(self.context["history"], many=True).data
+
+
+class MetricSerializer(serializers.ModelSerializer):
+    direction = serializers.ChoiceField(choices=Metric.Direction.choices, read_only=True)
+
+    class Meta:
+        model = Metric
+        fields = ["code", "name", "unit", "direction", "is_patient_experience", "is_synthetic"]
+        read_only_fields = fields
+
+
+class DefinitionSerializer(serializers.ModelSerializer):
+    metric = MetricSerializer(read_only=True)
+    params = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = MetricDefinition
+        fields = ["metric", "sub_domain", "method", "params", "pool", "counted", "assumptions"]
+        read_only_fields = fields
+
+
+class DomainSerializer(serializers.ModelSerializer):
+    definitions = DefinitionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Domain
+        fields = ["slug", "name", "definitions"]
+        read_only_fields = fields
+
+
+class FrameworkSerializer(serializers.ModelSerializer):
+    peer_group = serializers.CharField(source="peer_group.slug", read_only=True)
+    domains = DomainSerializer(many=True, read_only=True)
+    releases = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Framework
+        fields = [
+            "id",
+            "slug",
+            "version",
+            "name",
+            "description",
+            "peer_group",
+            "use_supplied_scores",
+            "freedom_max_segment",
+            "freedom_requires_no_deficit",
+            "domains",
+            "releases",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ReleaseSerializer(many=True))
+    def get_releases(self, framework: Framework) -> list[dict[str, Any]]:
+        releases = self.context.get("releases_by_framework", {}).get(framework.pk, [])
+        return ReleaseSerializer(releases, many=True, context=self.context).data

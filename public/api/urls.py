@@ -1,0 +1,39 @@
+"""The open API at /api/: v1 resources, the OpenAPI schema and its browsable docs.
+
+Every URL here is covered by tests/public/test_leaks.py, which walks this list."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from public.api import views
+
+app_name = "api"
+
+
+class Router(DefaultRouter):
+    include_format_suffixes = False
+
+
+router = Router()
+router.register("releases", views.ReleaseViewSet, basename="release")
+router.register("trusts", views.TrustViewSet, basename="trust")
+router.register("metrics", views.MetricViewSet, basename="metric")
+router.register("frameworks", views.FrameworkViewSet, basename="framework")
+
+urlpatterns = [
+    path(
+        "v1/releases/<int:release_id>/rows/",
+        views.LeagueTableRowList.as_view(),
+        name="release-rows",
+    ),
+    path("v1/", include(router.urls)),
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(
+            custom_settings={"PREPROCESSING_HOOKS": ["public.api.views.public_endpoints"]}
+        ),
+        name="schema",
+    ),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

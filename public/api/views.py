@@ -1,0 +1,288 @@
+"""The open API: read-only, anonymous, cached per publication, only visible releases."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import django_filters
+from django.core.cache import cache
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404, HttpResponse, HttpResponseBase
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, status, viewsets
+from rest_framework.exceptions import APIException
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from metrics.models import Domain, Framework, Metric, MetricDefinition
+from public import selectors
+from public.api import serializers
+from public.caching import CACHE_CONTROL, entry_timeout, request_key
+from public.filtersets import LeagueTableFilterSet
+from releases.models import Release, TrustResult
+from trusts.models import Trust
+
+NOT_FOUND = OpenApiResponse(serializers.ErrorSerializer, description="Not published.")
+GONE = OpenApiResponse(
+    serializers.WithdrawnSerializer, description="Withdrawn: only the notice remains."
+)
+
+
+def public_endpoints(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
+    """drf-spectacular hook: the public schema describes the open API only (not the trust area)."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
+
+
+class Gone(APIException):
+    status_code = status.HTTP_410_GONE
+    default_code = "withdrawn"
+
+    def __init__(self, release: Release) -> None:
+        super().__init__(detail=f"{release} was withdrawn.")
+        self.withdrawal_reason = release.withdrawal_reason
+
+
+def withdrawn_response(exc: Gone) -> Response:
+    return Response(
+        {"detail": str(exc.detail), "withdrawal_reason": exc.withdrawal_reason},
+        status=status.HTTP_410_GONE,
+    )
+
+
+class PublicPagination(LimitOffsetPagination):
+    default_limit = 100
+    max_limit = 500
+
+
+class CachedPublicMixin:
+    """Serve GETs from the public cache, with an ETag and Cache-Control.
+
+    JSON is cached as rendered bytes, so a hit costs no serialization at all; other renderers
+    (the browsable API) cache the serialized data. Throttling and content negotiation still run
+    on every request, before this.
+    """
+
+    request: Request
+    get_renderer_context: Any
+    # Everyone is anonymous here: the same published data for all, throttled alike, and no
+    # session lookup when a signed-in regulator happens to call the open API.
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def _cached(self, request: Request, build: Any) -> HttpResponseBase:
+        media_type = request.accepted_media_type
+        key, etag = request_key(request, "api", media_type)
+        stored = cache.get(key)
+        if stored is None:
+            try:
+                response = build()
+            except Gone as gone:
+                return withdrawn_response(gone)
+            if response.status_code != status.HTTP_200_OK:
+                return response
+            if isinstance(request.accepted_renderer, JSONRenderer):
+                content = request.accepted_renderer.render(
+                    response.data, media_type, self.get_renderer_context()
+                )
+                stored = ("json", content)
+            else:
+                stored = ("data", response.data)
+            cache.set(key, stored, entry_timeout())
+        kind, payload = stored
+        if etag in request.headers.get("If-None-Match", ""):
+            response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
+        elif kind == "json":
+            response = HttpResponse(payload, content_type=media_type)
+        else:
+            response = Response(payload)
+        response["ETag"] = etag
+        response["Cache-Control"] = CACHE_CONTROL
+        return response
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return self._cached(
+            request, lambda: super(CachedPublicMixin, self).list(request, *args, **kwargs)
+        )
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return self._cached(
+            request, lambda: super(CachedPublicMixin, self).retrieve(request, *args, **kwargs)
+        )
+
+
+class ReleaseFilterSet(django_filters.FilterSet):
+    peer_group = django_filters.CharFilter(field_name="peer_group__slug", label="Peer group slug")
+    quarter = django_filters.CharFilter(method="in_quarter", label='Quarter, e.g. "2025-26-q4"')
+    status = django_filters.ChoiceFilter(
+        choices=[(s.value, s.label) for s in selectors.VISIBLE_STATUSES]
+    )
+
+    class Meta:
+        model = Release
+        fields: list[str] = []
+
+    def in_quarter(self, queryset: QuerySet[Release], name: str, value: str) -> QuerySet:
+        try:
+            year_start, number = selectors.parse_quarter_slug(value)
+        except Http404:
+            return queryset.none()
+        return queryset.filter(quarter__year_start=year_start, quarter__number=number)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Published, superseded and withdrawn releases"),
+    retrieve=extend_schema(
+        summary="One release", responses={200: serializers.ReleaseSerializer, 404: NOT_FOUND}
+    ),
+)
+class ReleaseViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
+    """League table releases. A withdrawn release shows only its withdrawal notice."""
+
+    serializer_class = serializers.ReleaseSerializer
+    filterset_class = ReleaseFilterSet
+    pagination_class = PublicPagination
+
+    def get_queryset(self) -> QuerySet[Release]:
+        return selectors.visible_releases().order_by(
+            "-quarter__year_start", "-quarter__number", "peer_group__display_order", "-revision"
+        )
+
+
+@extend_schema(
+    summary="Rows of a league table",
+    description="Filter and sort as on the league table page: `region`, `subtype`, `segment`, "
+    "`deficit`, `q` (trust name or ODS code) and `sort` (e.g. `-average`).",
+    responses={200: serializers.LeagueTableRowSerializer(many=True), 404: NOT_FOUND, 410: GONE},
+)
+class LeagueTableRowList(CachedPublicMixin, generics.ListAPIView):
+    serializer_class = serializers.LeagueTableRowSerializer
+    filterset_class = LeagueTableFilterSet
+    pagination_class = PublicPagination
+    queryset = TrustResult.objects.none()  # for the schema; get_queryset scopes it
+
+    def get_queryset(self) -> QuerySet[TrustResult]:
+        if getattr(self, "swagger_fake_view", False):
+            return TrustResult.objects.none()
+        try:
+            release = selectors.readable_release(self.kwargs["release_id"])
+        except selectors.ReleaseWithdrawn as withdrawn:
+            raise Gone(withdrawn.release) from None
+        return selectors.league_table_rows(release, selectors.previous_published(release))
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.list(request, *args, **kwargs)
+
+
+class TrustFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Trust name or ODS code")
+    region = django_filters.CharFilter(field_name="region__slug")
+    peer_group = django_filters.CharFilter(field_name="peer_group__slug")
+
+    class Meta:
+        model = Trust
+        fields: list[str] = []
+
+    def search(self, queryset: QuerySet[Trust], name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(name__icontains=value) | Q(ods_code__iexact=value.strip()))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Trusts"),
+    retrieve=extend_schema(
+        summary="A trust with its published history",
+        responses={200: serializers.TrustDetailSerializer, 404: NOT_FOUND},
+    ),
+)
+class TrustViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
+    lookup_field = "ods_code"
+    lookup_value_regex = "[A-Za-z0-9]+"
+    filterset_class = TrustFilterSet
+    pagination_class = PublicPagination
+
+    def get_queryset(self) -> QuerySet[Trust]:
+        return Trust.objects.select_related("region", "peer_group").order_by("name")
+
+    def get_serializer_class(self) -> type:
+        if self.action == "retrieve":
+            return serializers.TrustDetailSerializer
+        return serializers.TrustSerializer
+
+    def get_object(self) -> Trust:
+        return selectors.trust_or_404(self.kwargs["ods_code"])
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if self.action == "retrieve" and "ods_code" in self.kwargs:
+            context["history"] = list(
+                TrustResult.objects.filter(
+                    trust__ods_code__iexact=self.kwargs["ods_code"],
+                    release__status=Release.Status.PUBLISHED,
+                )
+                .select_related("release", "release__quarter")
+                .order_by("-release__quarter__year_start", "-release__quarter__number")
+            )
+        return context
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Metrics"),
+    retrieve=extend_schema(
+        summary="A metric", responses={200: serializers.MetricSerializer, 404: NOT_FOUND}
+    ),
+)
+class MetricViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
+    lookup_field = "code"
+    lookup_value_regex = "[A-Za-z0-9]+"
+    serializer_class = serializers.MetricSerializer
+    pagination_class = PublicPagination
+    queryset = Metric.objects.order_by("code")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Frameworks of published tables, with their metric definitions"),
+    retrieve=extend_schema(
+        summary="A framework", responses={200: serializers.FrameworkSerializer, 404: NOT_FOUND}
+    ),
+)
+class FrameworkViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
+    """Frameworks that at least one published (or superseded) table was computed with."""
+
+    serializer_class = serializers.FrameworkSerializer
+    pagination_class = PublicPagination
+
+    def get_queryset(self) -> QuerySet[Framework]:
+        return (
+            Framework.objects.filter(releases__status__in=selectors.READABLE_STATUSES)
+            .distinct()
+            .select_related("peer_group")
+            .prefetch_related(
+                Prefetch(
+                    "domains",
+                    queryset=Domain.objects.order_by("display_order").prefetch_related(
+                        Prefetch(
+                            "definitions",
+                            queryset=MetricDefinition.objects.select_related("metric").order_by(
+                                "display_order", "metric__code"
+                            ),
+                        )
+                    ),
+                )
+            )
+            .order_by("peer_group__display_order", "slug", "version")
+        )
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        by_framework: dict[int, list[Release]] = defaultdict(list)
+        for release in (
+            Release.objects.filter(status__in=selectors.READABLE_STATUSES)
+            .select_related("quarter", "peer_group", "framework")
+            .order_by("quarter__year_start", "quarter__number", "revision")
+        ):
+            by_framework[release.framework_id].append(release)
+        context["releases_by_framework"] = by_framework
+        return context

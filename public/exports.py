@@ -1,0 +1,307 @@
+"""The portal's own downloads of a release: long-format CSV, XLSX and JSON.
+
+NHS England's league-table CSV is written by `releases.services.league_table_file`, byte for byte
+as NHS England publishes it; these are the richer formats. Each says what it is (release,
+revision, quarter, framework version, units, publication time, licence): the XLSX in a metadata
+sheet, the JSON in a metadata object, the CSV in columns of every row plus `metadata.json`.
+
+Only readable releases (published or superseded) ever reach these builders; views check.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from openpyxl import Workbook
+
+from metrics.models import MetricDefinition, Observation
+from public.selectors import READABLE_STATUSES
+from releases.engine.bootstrap import LIKELY_RANGE_PERCENTILES
+from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
+
+LICENCE = "Open Government Licence v3.0"
+LICENCE_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+SCORE_SCALE = "Metric, domain and average scores run from 1.00 (best) to 4.00 (worst)."
+
+LEAGUE_TABLE_FIELDS = [
+    "Quarter",
+    "Trust_code",
+    "Trust_name",
+    "Region",
+    "Trust_subtype",
+    "Rank",
+    "Rank_likely_low",
+    "Rank_likely_high",
+    "Segment",
+    "Unadjusted_segment",
+    "Average_score",
+    "Average_likely_low",
+    "Average_likely_high",
+    "Metrics_scored",
+    "Trust_in_financial_deficit",
+    "Recovery_Support_Programme",
+]
+LONG_FIELDS = [
+    "Quarter",
+    "Peer_group",
+    "Release_revision",
+    "Framework",
+    "Framework_version",
+    "Published_at",
+    "Trust_code",
+    "Trust_name",
+    "Region",
+    "Trust_subtype",
+    "Metric_ID",
+    "Metric_name",
+    "Domain",
+    "Unit",
+    "Direction",
+    "Counted_in_average",
+    "Value",
+    "Value_text",
+    "Score",
+    "Peer_median",
+    "Peer_lower_quartile",
+    "Peer_upper_quartile",
+    "Peer_trusts_reporting",
+    "Synthetic",
+]
+
+
+def plain(value: Decimal | float | int | None) -> str:
+    """A stored decimal without trailing zeros or exponent: 12.340000 -> "12.34"."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return text
+    return str(value)
+
+
+def number(value: Decimal | None) -> float | int | None:
+    if value is None:
+        return None
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+@dataclass
+class ReleaseData:
+    """Everything a download holds, loaded in a fixed number of queries."""
+
+    release: Release
+    rows: list[TrustResult]
+    long_rows: list[dict[str, Any]]
+    metadata: dict[str, Any]
+
+
+def metadata(release: Release, units: dict[str, str], synthetic: bool) -> dict[str, Any]:
+    site = settings.SITE_URL.rstrip("/")
+    return {
+        "title": f"{release.peer_group.name} league table, {release.quarter.label}",
+        "release_id": release.pk,
+        "peer_group": release.peer_group.slug,
+        "peer_group_name": release.peer_group.name,
+        "quarter": release.quarter.label,
+        "revision": release.revision,
+        "status": release.status,
+        "supersedes_revision": release.supersedes.revision if release.supersedes else None,
+        "correction_note": release.correction_note,
+        "framework": release.framework.name,
+        "framework_slug": release.framework.slug,
+        "framework_version": release.framework.version,
+        "published_at": release.published_at.isoformat() if release.published_at else None,
+        "threshold_method": release.threshold_method,
+        "thresholds": [plain(release.t1), plain(release.t2), plain(release.t3)],
+        "likely_ranges": {
+            "replicates": release.replicates,
+            "seed": release.seed,
+            "percentiles": list(LIKELY_RANGE_PERCENTILES),
+        },
+        "scores": SCORE_SCALE,
+        "units": units,
+        "contains_synthetic_values": synthetic,
+        "source": f"{site}{release.get_absolute_url()}",
+        "licence": LICENCE,
+        "licence_url": LICENCE_URL,
+        "attribution": "Contains public sector information licensed under the "
+        f"{LICENCE}. Scores and ranks by NHS England's NHS Oversight Framework method.",
+    }
+
+
+def release_data(release: Release) -> ReleaseData:
+    if release.status not in READABLE_STATUSES:
+        raise ValueError(f"{release} is not published: nothing of it may be downloaded.")
+    rows = list(
+        TrustResult.objects.filter(release=release)
+        .select_related("trust", "trust__region")
+        .order_by("rank", "trust__name")
+    )
+    definitions = {
+        d.metric_id: d
+        for d in MetricDefinition.objects.filter(framework_id=release.framework_id).select_related(
+            "metric", "domain"
+        )
+    }
+    peers = {p.metric_id: p for p in MetricPeerStatistics.objects.filter(release=release)}
+    # A value is synthetic as its observation says; a metric's own flag covers the rest.
+    observed = {
+        (trust_id, metric_id): synthetic
+        for trust_id, metric_id, synthetic in Observation.objects.filter(
+            quarter_id=release.quarter_id, trust__peer_group_id=release.peer_group_id
+        ).values_list("trust_id", "metric_id", "is_synthetic")
+    }
+    trusts = {row.trust_id: row.trust for row in rows}
+    order = {d.metric_id: (d.domain.display_order, d.display_order) for d in definitions.values()}
+    results = sorted(
+        MetricResult.objects.filter(release=release),
+        key=lambda r: (trusts[r.trust_id].name, order.get(r.metric_id, (99, 99))),
+    )
+    published = release.published_at.isoformat() if release.published_at else ""
+    long_rows = []
+    for result in results:
+        definition = definitions.get(result.metric_id)
+        if definition is None:
+            continue
+        metric, trust, peer = (
+            definition.metric,
+            trusts[result.trust_id],
+            peers.get(result.metric_id),
+        )
+        long_rows.append(
+            {
+                "Quarter": release.quarter.label,
+                "Peer_group": release.peer_group.name,
+                "Release_revision": release.revision,
+                "Framework": release.framework.name,
+                "Framework_version": release.framework.version,
+                "Published_at": published,
+                "Trust_code": trust.ods_code,
+                "Trust_name": trust.name,
+                "Region": trust.region.name,
+                "Trust_subtype": trust.subtype,
+                "Metric_ID": metric.code,
+                "Metric_name": metric.name,
+                "Domain": definition.domain.name,
+                "Unit": metric.unit,
+                "Direction": metric.get_direction_display(),
+                "Counted_in_average": definition.counted,
+                "Value": result.value,
+                "Value_text": result.value_text,
+                "Score": result.score,
+                "Peer_median": peer.median if peer else None,
+                "Peer_lower_quartile": peer.lower_quartile if peer else None,
+                "Peer_upper_quartile": peer.upper_quartile if peer else None,
+                "Peer_trusts_reporting": peer.trusts_reporting if peer else None,
+                "Synthetic": observed.get((result.trust_id, result.metric_id), metric.is_synthetic),
+            }
+        )
+    units = {d.metric.code: d.metric.unit for d in definitions.values()}
+    synthetic = any(row["Synthetic"] for row in long_rows)
+    return ReleaseData(release, rows, long_rows, metadata(release, units, synthetic))
+
+
+def league_table_record(release: Release, row: TrustResult) -> dict[str, Any]:
+    return {
+        "Quarter": release.quarter.label,
+        "Trust_code": row.trust.ods_code,
+        "Trust_name": row.trust.name,
+        "Region": row.trust.region.name,
+        "Trust_subtype": row.trust.subtype,
+        "Rank": row.rank,
+        "Rank_likely_low": row.rank_low,
+        "Rank_likely_high": row.rank_high,
+        "Segment": row.segment,
+        "Unadjusted_segment": row.unadjusted_segment,
+        "Average_score": row.average_score,
+        "Average_likely_low": row.average_low,
+        "Average_likely_high": row.average_high,
+        "Metrics_scored": row.metrics_scored,
+        "Trust_in_financial_deficit": row.in_financial_deficit,
+        "Recovery_Support_Programme": row.in_recovery_support,
+    }
+
+
+def _csv_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, Decimal):
+        return plain(value)
+    return "" if value is None else str(value)
+
+
+def long_csv(data: ReleaseData) -> str:
+    """Trust x metric: value, score, peer median and quartiles (UTF-8, CRLF, with a BOM)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(LONG_FIELDS)
+    for row in data.long_rows:
+        writer.writerow([_csv_value(row[name]) for name in LONG_FIELDS])
+    return "\ufeff" + buffer.getvalue()
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return number(value)
+    return value
+
+
+def release_json(data: ReleaseData) -> str:
+    document = {
+        "metadata": data.metadata,
+        "league_table": [
+            {k: _json_value(v) for k, v in league_table_record(data.release, row).items()}
+            for row in data.rows
+        ],
+        "metric_data": [{k: _json_value(v) for k, v in row.items()} for row in data.long_rows],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=1)
+
+
+def metadata_json(data: ReleaseData) -> str:
+    return json.dumps(data.metadata, ensure_ascii=False, indent=1)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return number(value)
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return value
+
+
+def release_xlsx(data: ReleaseData) -> bytes:
+    """A workbook: the league table, the metric data and a metadata sheet."""
+    workbook = Workbook(write_only=True)
+    table = workbook.create_sheet("League table")
+    table.append(LEAGUE_TABLE_FIELDS)
+    for row in data.rows:
+        record = league_table_record(data.release, row)
+        table.append([_cell(record[name]) for name in LEAGUE_TABLE_FIELDS])
+    long = workbook.create_sheet("Metric data")
+    long.append(LONG_FIELDS)
+    for row in data.long_rows:
+        long.append([_cell(row[name]) for name in LONG_FIELDS])
+    about = workbook.create_sheet("Metadata")
+    about.append(["Field", "Value"])
+    for key, value in data.metadata.items():
+        if key == "units":
+            continue
+        if isinstance(value, dict | list):
+            value = json.dumps(value, ensure_ascii=False)
+        about.append([key, "" if value is None else value])
+    about.append([])
+    about.append(["Metric_ID", "Unit"])
+    for code, unit in sorted(data.metadata["units"].items()):
+        about.append([code, unit])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,73 @@
+"""The Atom feed of publications: every published revision, correction and withdrawal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.syndication.views import Feed
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from public import selectors
+from releases.models import Release
+
+FEED_LENGTH = 50
+
+
+class ReleasesFeed(Feed):
+    feed_type = Atom1Feed
+    title = "NHS trust league tables: publications"
+    subtitle = (
+        "Every published league table, correction and withdrawal. Contains public sector "
+        "information licensed under the Open Government Licence v3.0."
+    )
+
+    def link(self) -> str:
+        return reverse("public:releases")
+
+    def items(self) -> QuerySet[Release]:
+        return selectors.visible_releases().order_by("-published_at", "-pk")[:FEED_LENGTH]
+
+    def item_title(self, item: Release) -> str:
+        if item.status == Release.Status.WITHDRAWN:
+            return f"Withdrawn: {item}"
+        if item.supersedes_id:
+            return f"Corrected: {item}"
+        return f"Published: {item}"
+
+    def item_description(self, item: Release) -> str:
+        if item.status == Release.Status.WITHDRAWN:
+            return f"This league table was withdrawn. {item.withdrawal_reason}"
+        text = (
+            f"{item.peer_group.name} league table for {item.quarter.label}, revision "
+            f"{item.revision}, computed with {item.framework.name} v{item.framework.version}."
+        )
+        if item.correction_note:
+            text += f" Correction: {item.correction_note}"
+        if item.status == Release.Status.SUPERSEDED:
+            text += " Since superseded by a later revision."
+        return text
+
+    def item_link(self, item: Release) -> str:
+        if item.status == Release.Status.PUBLISHED or item.status == Release.Status.WITHDRAWN:
+            return item.get_absolute_url()
+        return reverse(
+            "public:league-table-revision",
+            kwargs={
+                "peer_group": item.peer_group.slug,
+                "quarter": item.quarter.slug,
+                "revision": item.revision,
+            },
+        )
+
+    def item_guid(self, item: Release) -> str:
+        return f"release-{item.pk}-{item.status}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item: Release) -> datetime | None:
+        return item.published_at
+
+    def item_updateddate(self, item: Release) -> datetime | None:
+        return item.published_at

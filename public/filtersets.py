@@ -1,0 +1,94 @@
+"""Filters and sort orders of a league table, shared by the page and the API.
+
+One filterset so the page's query string and the API's are the same: `?region=london&segment=2
+&sort=-average` means the same thing at `/league-tables/...` and at `/api/v1/releases/<id>/rows/`.
+"""
+
+from typing import Any
+
+import django_filters
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import OrderBy
+
+from releases.models import TrustResult
+from trusts.models import Region
+
+SEGMENT_CHOICES = [(str(n), f"Segment {n}") for n in range(1, 6)]
+
+# Sort key -> (label, columns). Nulls always last, whichever the direction, so a trust without
+# a rank never heads the table.
+SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "rank": ("Rank", ("rank", "trust__name")),
+    "name": ("Trust name", ("trust__name",)),
+    "code": ("ODS code", ("trust__ods_code",)),
+    "region": ("Region", ("trust__region__name", "rank")),
+    "subtype": ("Subtype", ("trust__subtype", "rank")),
+    "segment": ("Segment", ("segment", "rank")),
+    "average": ("Average score", ("average_score", "trust__name")),
+    "deficit": ("Financial deficit", ("in_financial_deficit", "rank")),
+    "movement": ("Movement since last quarter", ("movement", "rank")),
+}
+SORT_CHOICES = [
+    choice
+    for key, (label, _) in SORTS.items()
+    for choice in ((key, f"{label}, ascending"), (f"-{key}", f"{label}, descending"))
+]
+DEFAULT_SORT = "rank"
+
+
+def sort_expressions(sort: str) -> list[OrderBy]:
+    descending = sort.startswith("-")
+    _, columns = SORTS.get(sort.lstrip("-"), SORTS[DEFAULT_SORT])
+    primary, *ties = columns
+    first = F(primary).desc(nulls_last=True) if descending else F(primary).asc(nulls_last=True)
+    # Ties keep table order whichever way the column is sorted; the trust's id makes it total.
+    return [first, *(F(c).asc(nulls_last=True) for c in ties), F("trust_id").asc()]
+
+
+class LeagueTableFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Trust name or ODS code")
+    region = django_filters.ModelChoiceFilter(
+        field_name="trust__region",
+        to_field_name="slug",
+        queryset=Region.objects.all(),
+        label="Region",
+        empty_label="All regions",
+    )
+    subtype = django_filters.CharFilter(
+        field_name="trust__subtype", lookup_expr="iexact", label="Subtype"
+    )
+    segment = django_filters.ChoiceFilter(
+        choices=SEGMENT_CHOICES, label="Segment", empty_label="All segments"
+    )
+    deficit = django_filters.BooleanFilter(
+        field_name="in_financial_deficit", label="In financial deficit"
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=SORT_CHOICES, method="order", label="Sort by", empty_label=None
+    )
+
+    class Meta:
+        model = TrustResult
+        fields: list[str] = []
+
+    def search(self, queryset: QuerySet[TrustResult], name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(trust__name__icontains=value) | Q(trust__ods_code__iexact=value))
+
+    def order(self, queryset: QuerySet[TrustResult], name: str, value: str) -> QuerySet:
+        # Applied in filter_queryset so an absent sort still orders by rank.
+        return queryset
+
+    def filter_queryset(self, queryset: QuerySet[TrustResult]) -> QuerySet[TrustResult]:
+        queryset = super().filter_queryset(queryset)
+        return queryset.order_by(*sort_expressions(self.current_sort))
+
+    @property
+    def current_sort(self) -> str:
+        if not self.is_bound:
+            return DEFAULT_SORT
+        self.form.is_valid()  # cleaned_data keeps the valid fields of an invalid form
+        cleaned: dict[str, Any] = self.form.cleaned_data
+        return cleaned.get("sort") or DEFAULT_SORT

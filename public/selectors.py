@@ -1,0 +1,550 @@
+"""What the public may read, and nothing else.
+
+Every public page, download, feed and API response reads releases through these functions, so
+the visibility rule lives in one place: only PUBLISHED (the current revision), SUPERSEDED (an
+old revision, readable at its revision URL) and WITHDRAWN (the notice only, never its numbers)
+releases are ever visible. Draft, submitted, approved and scheduled releases never are.
+
+Each function issues a fixed number of queries whatever the number of trusts: rows come with
+their trust and region in one join, and the statistics a page shows beside them are loaded in
+one query each and joined in Python.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.http import Http404
+
+from metrics.models import (
+    Domain,
+    Framework,
+    MetricDefinition,
+    Observation,
+    Quarter,
+    Thresholds,
+)
+from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
+from releases.services.computation import previous_release
+from trusts.models import ContextMeasure, PeerGroup, Region, Trust
+
+# A withdrawn release is visible only as its notice; callers check `is_withdrawn`.
+VISIBLE_STATUSES = (
+    Release.Status.PUBLISHED,
+    Release.Status.SUPERSEDED,
+    Release.Status.WITHDRAWN,
+)
+# Releases whose numbers may be shown.
+READABLE_STATUSES = (Release.Status.PUBLISHED, Release.Status.SUPERSEDED)
+
+QUARTER_SLUG = re.compile(r"^(\d{4})-(\d{2})-q([1-4])$")
+MAX_COMPARED_TRUSTS = 4
+
+
+class ReleaseWithdrawn(Exception):
+    """The release asked for was withdrawn: only its notice may be shown."""
+
+    def __init__(self, release: Release) -> None:
+        super().__init__(f"{release} was withdrawn: {release.withdrawal_reason}")
+        self.release = release
+
+
+def visible_releases() -> QuerySet[Release]:
+    return Release.objects.filter(status__in=VISIBLE_STATUSES).select_related(
+        "quarter", "peer_group", "framework", "supersedes"
+    )
+
+
+def published_releases() -> QuerySet[Release]:
+    """The current revision of every published table."""
+    return Release.objects.published().select_related(
+        "quarter", "peer_group", "framework", "supersedes"
+    )
+
+
+def parse_quarter_slug(slug: str) -> tuple[int, int]:
+    """(year_start, number) from "2025-26-q4"; 404 for anything else."""
+    match = QUARTER_SLUG.match(slug)
+    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
+        raise Http404("No such quarter.")
+    return int(match[1]), int(match[3])
+
+
+def release_at(peer_group: str, quarter: str, revision: int | None = None) -> Release:
+    """The release at a public URL, or 404; raises ReleaseWithdrawn for a withdrawn one.
+
+    Without a revision: the published revision, or else the latest withdrawn one (so its URL
+    shows why it went). With one: that revision if it is published or superseded.
+    """
+    year_start, number = parse_quarter_slug(quarter)
+    candidates = [
+        release
+        for release in visible_releases().filter(
+            peer_group__slug=peer_group, quarter__year_start=year_start, quarter__number=number
+        )
+        if revision is None or release.revision == revision
+    ]
+    candidates.sort(key=lambda r: r.revision, reverse=True)
+    if revision is None:
+        published = [r for r in candidates if r.status == Release.Status.PUBLISHED]
+        candidates = published or [r for r in candidates if r.status == Release.Status.WITHDRAWN]
+    if not candidates:
+        raise Http404("No published league table at this address.")
+    release = candidates[0]
+    if release.status == Release.Status.WITHDRAWN:
+        raise ReleaseWithdrawn(release)
+    return release
+
+
+def readable_release(pk: int) -> Release:
+    """A release by primary key whose numbers may be shown (API), or 404 / ReleaseWithdrawn."""
+    release = visible_releases().filter(pk=pk).first()
+    if release is None:
+        raise Http404("No published release with this id.")
+    if release.status == Release.Status.WITHDRAWN:
+        raise ReleaseWithdrawn(release)
+    return release
+
+
+def latest_published_by_peer_group() -> list[Release]:
+    """The latest published table of each peer group, in the peer groups' display order."""
+    latest: dict[int, Release] = {}
+    for release in published_releases().order_by(
+        "peer_group__display_order", "-quarter__year_start", "-quarter__number"
+    ):
+        latest.setdefault(release.peer_group_id, release)
+    return list(latest.values())
+
+
+def previous_published(release: Release) -> Release | None:
+    """The published table of the quarter before, for movement since last quarter."""
+    return previous_release(release)
+
+
+def league_table_rows(release: Release, previous: Release | None = None) -> QuerySet[TrustResult]:
+    """Rows of a readable release with trust and region, annotated with published movement."""
+    if release.status not in READABLE_STATUSES:
+        return TrustResult.objects.none()
+    rows = TrustResult.objects.filter(release=release).select_related("trust", "trust__region")
+    if previous is None:
+        nothing = Value(None, output_field=IntegerField())
+        return rows.annotate(previous_published_rank=nothing, movement=nothing)
+    previous_rank = Subquery(
+        TrustResult.objects.filter(release=previous, trust=OuterRef("trust")).values("rank")[:1],
+        output_field=IntegerField(),
+    )
+    return rows.annotate(previous_published_rank=previous_rank).annotate(
+        # Places gained: positive is up the table.
+        movement=ExpressionWrapper(
+            F("previous_published_rank") - F("rank"), output_field=IntegerField()
+        ),
+    )
+
+
+def subtypes_of(release: Release) -> list[str]:
+    return list(
+        TrustResult.objects.filter(release=release)
+        .order_by("trust__subtype")
+        .values_list("trust__subtype", flat=True)
+        .distinct()
+    )
+
+
+def regions() -> list[Region]:
+    return list(Region.objects.all())
+
+
+# Trust pages --------------------------------------------------------------------------------
+
+
+@dataclass
+class MetricLine:
+    """One metric on a trust page: the trust's value and score against its peers."""
+
+    definition: MetricDefinition
+    result: MetricResult | None
+    peer: MetricPeerStatistics | None
+    room: float | None = None  # score points above the best score (1.00) for a counted metric
+
+    @property
+    def metric(self) -> Any:
+        return self.definition.metric
+
+    @property
+    def is_synthetic(self) -> bool:
+        return self.definition.metric.is_synthetic
+
+
+@dataclass
+class DomainBlock:
+    domain: Domain
+    score: float | None
+    lines: list[MetricLine] = field(default_factory=list)
+
+    @property
+    def scored(self) -> int:
+        return sum(1 for line in self.lines if line.result and line.result.score is not None)
+
+
+@dataclass
+class ContextLine:
+    measure: ContextMeasure
+    peer_median: Decimal | None
+    peers_reporting: int
+
+
+@dataclass
+class SegmentStep:
+    """What would move the trust up one segment."""
+
+    target_segment: int | None
+    needed_average: Decimal | None
+    current_average: Decimal | None
+    blocked_reason: str
+    metrics_with_most_room: list[MetricLine]
+    points_needed: Decimal | None = None
+
+
+@dataclass
+class TrustPage:
+    trust: Trust
+    release: Release | None
+    result: TrustResult | None
+    domains: list[DomainBlock]
+    patient_experience: list[MetricLine]
+    history: list[TrustResult]
+    withdrawn: list[Release]
+    corrections: list[Release]
+    context: list[ContextLine]
+    step: SegmentStep | None
+    peers_ranked: int
+
+
+def trust_or_404(ods_code: str) -> Trust:
+    trust = (
+        Trust.objects.select_related("region", "peer_group", "successor")
+        .filter(ods_code__iexact=ods_code)
+        .first()
+    )
+    if trust is None:
+        raise Http404("No trust with this ODS code.")
+    return trust
+
+
+def trust_page(trust: Trust) -> TrustPage:
+    """Everything the trust page shows, in a fixed number of queries."""
+    history = list(
+        TrustResult.objects.filter(trust=trust, release__status=Release.Status.PUBLISHED)
+        .select_related("release", "release__quarter", "release__framework")
+        .order_by("-release__quarter__year_start", "-release__quarter__number")
+    )
+    result = history[0] if history else None
+    release = result.release if result else None
+    withdrawn = list(
+        visible_releases()
+        .filter(peer_group_id=trust.peer_group_id, status=Release.Status.WITHDRAWN)
+        .order_by("-quarter__year_start", "-quarter__number", "-revision")
+    )
+    corrections = list(
+        Release.objects.filter(
+            peer_group_id=trust.peer_group_id,
+            status=Release.Status.PUBLISHED,
+            supersedes__isnull=False,
+        )
+        .exclude(correction_note="")
+        .select_related("quarter", "supersedes")
+        .order_by("-quarter__year_start", "-quarter__number")
+    )
+    domains: list[DomainBlock] = []
+    patient_experience: list[MetricLine] = []
+    step = None
+    peers_ranked = 0
+    if release is not None:
+        definitions = list(
+            MetricDefinition.objects.filter(framework_id=release.framework_id)
+            .select_related("metric", "domain")
+            .order_by("domain__display_order", "display_order", "metric__code")
+        )
+        results = {
+            r.metric_id: r for r in MetricResult.objects.filter(release=release, trust=trust)
+        }
+        peers = {p.metric_id: p for p in MetricPeerStatistics.objects.filter(release=release)}
+        peers_ranked = TrustResult.objects.filter(release=release, rank__isnull=False).count()
+        blocks: dict[int, DomainBlock] = {}
+        for definition in definitions:
+            line = MetricLine(
+                definition, results.get(definition.metric_id), peers.get(definition.metric_id)
+            )
+            if definition.counted and line.result is not None and line.result.score is not None:
+                line.room = float(line.result.score) - 1.0
+            block = blocks.get(definition.domain_id)
+            if block is None:
+                score = result.domain_scores.get(definition.domain.slug) if result else None
+                block = blocks[definition.domain_id] = DomainBlock(definition.domain, score)
+            block.lines.append(line)
+            if definition.metric.is_patient_experience:
+                patient_experience.append(line)
+        domains = list(blocks.values())
+        step = segment_step(release, result, [line for b in domains for line in b.lines])
+    return TrustPage(
+        trust=trust,
+        release=release,
+        result=result,
+        domains=domains,
+        patient_experience=patient_experience,
+        history=history,
+        withdrawn=withdrawn,
+        corrections=corrections,
+        context=context_lines(trust),
+        step=step,
+        peers_ranked=peers_ranked,
+    )
+
+
+def segment_step(
+    release: Release, result: TrustResult | None, lines: list[MetricLine]
+) -> SegmentStep | None:
+    """The average a trust needs for the next segment up, and where it has most room."""
+    if result is None or result.segment is None or result.average_exact is None:
+        return None
+    thresholds = [release.t1, release.t2, release.t3]
+    most_room = sorted(
+        (line for line in lines if line.room is not None and line.room > 0),
+        key=lambda line: line.room or 0,
+        reverse=True,
+    )[:3]
+    current = result.average_score
+    if result.in_recovery_support:
+        return SegmentStep(
+            None,
+            None,
+            current,
+            "The trust is in the Recovery Support Programme (segment 5), which regulators "
+            "decide on; its score alone cannot move it.",
+            most_room,
+        )
+    unadjusted = result.unadjusted_segment or result.segment
+    if result.in_financial_deficit and unadjusted <= 3:
+        return SegmentStep(
+            None,
+            None,
+            current,
+            "The trust is in financial deficit, which holds it in segment 3 or below whatever "
+            "its average; leaving deficit would let its average decide.",
+            most_room,
+        )
+    if unadjusted <= 1:
+        return SegmentStep(None, None, current, "The trust is already in segment 1.", most_room)
+    needed = thresholds[unadjusted - 2]
+    if needed is None:
+        return None
+    needed = Decimal(needed).quantize(Decimal("0.001")).normalize()
+    points = None
+    if result.metrics_scored:
+        excess = Decimal(repr(result.average_exact)) - Decimal(needed)
+        points = (excess * result.metrics_scored).quantize(Decimal("0.01"))
+    return SegmentStep(unadjusted - 1, needed, current, "", most_room, points)
+
+
+def context_lines(trust: Trust) -> list[ContextLine]:
+    """The trust's context measures (ERIC) beside the median of its peer group."""
+    measures = list(trust.context_measures.all().order_by("-year", "key"))
+    if not measures:
+        return []
+    latest_year = measures[0].year
+    measures = [m for m in measures if m.year == latest_year]
+    peer_values: dict[str, list[Decimal]] = defaultdict(list)
+    for key, value in ContextMeasure.objects.filter(
+        trust__peer_group_id=trust.peer_group_id, year=latest_year, value__isnull=False
+    ).values_list("key", "value"):
+        peer_values[key].append(value)
+    return [
+        ContextLine(
+            measure,
+            statistics.median(peer_values[measure.key]) if peer_values[measure.key] else None,
+            len(peer_values[measure.key]),
+        )
+        for measure in measures
+    ]
+
+
+def public_support(trust: Trust) -> Any | None:
+    """The trust's public support level and freedoms (interventions app), if any are public."""
+    try:
+        from interventions.selectors import public_support_for
+    except ImportError:  # the interventions app is optional to the public site
+        return None
+    support = public_support_for([trust.pk]).get(trust.pk)
+    if support is None or not support.has_any:
+        return None
+    return support
+
+
+# Compare ------------------------------------------------------------------------------------
+
+
+def parse_trust_codes(text: str) -> list[str]:
+    codes: list[str] = []
+    for code in (part.strip().upper() for part in text.split(",")):
+        if code and code not in codes:
+            codes.append(code)
+    return codes
+
+
+@dataclass
+class ComparedTrust:
+    trust: Trust
+    result: TrustResult | None
+    metric_results: dict[str, MetricResult]
+
+
+@dataclass
+class Comparison:
+    trusts: list[ComparedTrust]
+    metric_rows: list[tuple[MetricDefinition, list[MetricResult | None]]]
+    unknown: list[str]
+
+
+def compare(codes: list[str]) -> Comparison:
+    """Up to four trusts' latest published results side by side."""
+    codes = codes[:MAX_COMPARED_TRUSTS]
+    trusts = {
+        t.ods_code.upper(): t
+        for t in Trust.objects.filter(ods_code__in=codes).select_related("region", "peer_group")
+    }
+    unknown = [c for c in codes if c not in trusts]
+    ordered = [trusts[c] for c in codes if c in trusts]
+    latest: dict[int, TrustResult] = {}
+    for row in (
+        TrustResult.objects.filter(trust__in=ordered, release__status=Release.Status.PUBLISHED)
+        .select_related("release", "release__quarter", "release__peer_group")
+        .order_by("-release__quarter__year_start", "-release__quarter__number")
+    ):
+        latest.setdefault(row.trust_id, row)
+    release_ids = {row.release_id for row in latest.values()}
+    framework_ids = {row.release.framework_id for row in latest.values()}
+    by_trust: dict[int, dict[str, MetricResult]] = defaultdict(dict)
+    for mr in MetricResult.objects.filter(
+        release_id__in=release_ids, trust__in=ordered
+    ).select_related("metric"):
+        if latest.get(mr.trust_id) and latest[mr.trust_id].release_id == mr.release_id:
+            by_trust[mr.trust_id][mr.metric.code] = mr
+    observed = {
+        (trust_id, metric_id): synthetic
+        for trust_id, metric_id, quarter_id, synthetic in Observation.objects.filter(
+            trust__in=ordered, quarter_id__in={row.release.quarter_id for row in latest.values()}
+        ).values_list("trust_id", "metric_id", "quarter_id", "is_synthetic")
+        if latest.get(trust_id) and latest[trust_id].release.quarter_id == quarter_id
+    }
+    for results in by_trust.values():
+        for result in results.values():
+            result.is_synthetic = observed.get(
+                (result.trust_id, result.metric_id), result.metric.is_synthetic
+            )
+    compared = [ComparedTrust(t, latest.get(t.pk), by_trust.get(t.pk, {})) for t in ordered]
+    seen: set[str] = set()
+    metric_rows = []
+    for definition in (
+        MetricDefinition.objects.filter(framework_id__in=framework_ids)
+        .select_related("metric", "domain")
+        .order_by("domain__display_order", "display_order", "metric__code")
+    ):
+        if definition.metric.code in seen:
+            continue
+        seen.add(definition.metric.code)
+        metric_rows.append(
+            (definition, [c.metric_results.get(definition.metric.code) for c in compared])
+        )
+    return Comparison(compared, metric_rows, unknown)
+
+
+# Methodology --------------------------------------------------------------------------------
+
+
+@dataclass
+class FrameworkMethod:
+    framework: Framework
+    domains: list[tuple[Domain, list[MetricDefinition]]]
+    releases: list[Release]
+    thresholds: dict[int, Thresholds]
+
+
+def methodology() -> list[FrameworkMethod]:
+    """Frameworks with at least one visible release, with what each release was computed with.
+
+    Thresholds are taken from the releases themselves (what was computed), never from
+    frameworks' rows for quarters not yet published.
+    """
+    releases = list(
+        Release.objects.filter(status__in=READABLE_STATUSES)
+        .select_related("quarter", "peer_group", "framework")
+        .order_by("peer_group__display_order", "quarter__year_start", "quarter__number", "revision")
+    )
+    framework_ids = {r.framework_id for r in releases}
+    frameworks = (
+        Framework.objects.filter(pk__in=framework_ids)
+        .select_related("peer_group")
+        .prefetch_related(
+            Prefetch(
+                "domains",
+                queryset=Domain.objects.order_by("display_order").prefetch_related(
+                    Prefetch(
+                        "definitions",
+                        queryset=MetricDefinition.objects.select_related("metric").order_by(
+                            "display_order", "metric__code"
+                        ),
+                    )
+                ),
+            ),
+            Prefetch("thresholds", queryset=Thresholds.objects.select_related("quarter")),
+        )
+        .order_by("peer_group__display_order", "slug", "version")
+    )
+    methods = []
+    for framework in frameworks:
+        methods.append(
+            FrameworkMethod(
+                framework=framework,
+                domains=[
+                    (domain, list(domain.definitions.all())) for domain in framework.domains.all()
+                ],
+                releases=[r for r in releases if r.framework_id == framework.pk],
+                thresholds={t.quarter_id: t for t in framework.thresholds.all()},
+            )
+        )
+    return methods
+
+
+# Lists --------------------------------------------------------------------------------------
+
+
+def trusts_with_published_results() -> QuerySet[Trust]:
+    return (
+        Trust.objects.filter(results__release__status=Release.Status.PUBLISHED)
+        .select_related("region", "peer_group")
+        .distinct()
+        .order_by("name")
+    )
+
+
+def peer_groups() -> list[PeerGroup]:
+    return list(PeerGroup.objects.all())
+
+
+def quarters() -> list[Quarter]:
+    return list(Quarter.objects.all())

@@ -1,0 +1,488 @@
+"""The public pages: server-rendered with the NHS.UK design system, working without JavaScript.
+
+Views only read through `public.selectors` (the visibility rule lives there) and are cached
+per publication version (`public.caching`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Max
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from metrics.models import MetricDefinition, Observation
+from public import selectors
+from public.caching import cached_public
+from public.exports import plain
+from public.filtersets import DEFAULT_SORT, SORTS, LeagueTableFilterSet
+from releases.engine.bootstrap import LIKELY_RANGE_PERCENTILES
+from releases.engine.segments import SEGMENT_FINANCIAL_OVERRIDE, SEGMENT_RECOVERY_SUPPORT
+from releases.models import Release, TrustResult
+
+# What a segment means, in plain words (NHS Oversight Framework 2025/26).
+SEGMENT_MEANINGS = {
+    1: "High performing: consistently strong results across the framework; the trust may be "
+    "given more freedom to run its own affairs.",
+    2: "Good: solid results with some areas to improve.",
+    3: "Some significant issues: results below average in a number of areas, or in financial "
+    "deficit (a trust in deficit cannot be placed above segment "
+    f"{SEGMENT_FINANCIAL_OVERRIDE}).",
+    4: "Serious issues: among the lowest results in its peer group; regulators offer targeted "
+    "support.",
+    SEGMENT_RECOVERY_SUPPORT: "Intensive support: the trust is in the Recovery Support "
+    "Programme, whatever its score.",
+}
+SCORE_LOW, SCORE_HIGH = 1.0, 4.0
+DOWNLOADS = [
+    ("league-table.csv", "NHS England league table format (CSV)"),
+    ("data.csv", "All metric values and scores, long format (CSV)"),
+    ("league-table.xlsx", "Spreadsheet with a metadata sheet (XLSX)"),
+    ("league-table.json", "League table and metric data (JSON)"),
+    ("metadata.json", "What the files contain: release, units, licence (JSON)"),
+]
+
+
+@dataclass
+class Interval:
+    """A likely range drawn on a 0-100 scale (SVG units), with the point estimate."""
+
+    low: float
+    high: float
+    point: float
+
+    @property
+    def width(self) -> float:
+        return max(self.high - self.low, 0.8)
+
+
+def interval(
+    low: Any, high: Any, point: Any, scale_low: float, scale_high: float
+) -> Interval | None:
+    if low is None or high is None or point is None:
+        return None
+    span = (scale_high - scale_low) or 1.0
+
+    def position(value: Any) -> float:
+        return round(min(max((float(value) - scale_low) / span, 0.0), 1.0) * 100, 2)
+
+    return Interval(position(low), position(high), position(point))
+
+
+def quantity(value: Decimal | float | None, unit: str = "") -> str:
+    """A value with its unit as a reader expects it: "12.3%", "£2,384,555", "7 sites"."""
+    if value is None:
+        return ""
+    number = Decimal(str(value)).quantize(Decimal("0.01"))
+    text = f"{number:,.2f}" if abs(number) >= 10000 else f"{number:.2f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if unit == "%":
+        return f"{text}%"
+    if unit == "£":
+        return f"−£{text.lstrip('-')}" if text.startswith("-") else f"£{text}"
+    if unit in ("", "count"):
+        return text
+    return f"{text} {unit}"
+
+
+def segment_meanings() -> list[tuple[int, str]]:
+    return sorted(SEGMENT_MEANINGS.items())
+
+
+def contains_synthetic(release: Release) -> bool:
+    """Whether any value behind the release is synthetic (a demonstration, not NHS data)."""
+    return (
+        MetricDefinition.objects.filter(
+            framework_id=release.framework_id, metric__is_synthetic=True
+        ).exists()
+        or Observation.objects.filter(
+            quarter_id=release.quarter_id,
+            trust__peer_group_id=release.peer_group_id,
+            is_synthetic=True,
+        ).exists()
+    )
+
+
+def withdrawn_notice(request: HttpRequest, release: Release) -> HttpResponse:
+    return render(request, "public/withdrawn.html", {"release": release}, status=410)
+
+
+@require_safe
+@cached_public
+def home(request: HttpRequest) -> HttpResponse:
+    tables = []
+    for release in selectors.latest_published_by_peer_group():
+        rows = list(
+            TrustResult.objects.filter(release=release)
+            .select_related("trust")
+            .order_by("rank", "trust__name")
+        )
+        counts = {n: 0 for n in SEGMENT_MEANINGS}
+        for row in rows:
+            if row.segment in counts:
+                counts[row.segment] += 1
+        tables.append(
+            {
+                "release": release,
+                "rows": rows,
+                "segment_counts": sorted(counts.items()),
+                "synthetic": contains_synthetic(release),
+            }
+        )
+    return render(
+        request,
+        "public/home.html",
+        {"tables": tables, "segment_meanings": segment_meanings()},
+    )
+
+
+def _sort_links(query: QueryDict, current: str) -> dict[str, dict[str, str]]:
+    """For each sortable column: the link that sorts by it (reversing if it is the current)."""
+    links = {}
+    for key in SORTS:
+        ascending = current == key
+        target = f"-{key}" if ascending else key
+        params = query.copy()
+        params["sort"] = target
+        params.pop("page", None)
+        state = "none"
+        if current == key:
+            state = "ascending"
+        elif current == f"-{key}":
+            state = "descending"
+        links[key] = {"href": f"?{params.urlencode()}", "aria_sort": state}
+    return links
+
+
+@require_safe
+@cached_public
+def league_table(
+    request: HttpRequest, peer_group: str, quarter: str, revision: int | None = None
+) -> HttpResponse:
+    try:
+        release = selectors.release_at(peer_group, quarter, revision)
+    except selectors.ReleaseWithdrawn as withdrawn:
+        return withdrawn_notice(request, withdrawn.release)
+    previous = selectors.previous_published(release)
+    filterset = LeagueTableFilterSet(
+        request.GET, queryset=selectors.league_table_rows(release, previous)
+    )
+    rows = list(filterset.qs)
+    totals = TrustResult.objects.filter(release=release).aggregate(
+        trusts=Count("pk"), ranks=Max("rank_high")
+    )
+    most_rank = max(totals["ranks"] or 1, totals["trusts"] or 1, 2)
+    for row in rows:
+        row.rank_interval = interval(row.rank_low, row.rank_high, row.rank, 1, most_rank)
+        row.average_interval = interval(
+            row.average_low, row.average_high, row.average_score, SCORE_LOW, SCORE_HIGH
+        )
+    revisions = list(
+        selectors.visible_releases()
+        .filter(peer_group_id=release.peer_group_id, quarter_id=release.quarter_id)
+        .order_by("-revision")
+    )
+    current_sort = filterset.current_sort
+    filters_applied = any(request.GET.get(name) for name in ("q", "region", "subtype", "segment"))
+    context = {
+        "release": release,
+        "previous": previous,
+        "rows": rows,
+        "total_trusts": totals["trusts"],
+        "filterset": filterset,
+        "form_errors": filterset.form.errors if filterset.is_bound else {},
+        "regions": selectors.regions(),
+        "subtypes": selectors.subtypes_of(release),
+        "segments": [str(n) for n in SEGMENT_MEANINGS],
+        "sorts": SORTS,
+        "sort_links": _sort_links(request.GET, current_sort),
+        "current_sort": current_sort,
+        "default_sort": DEFAULT_SORT,
+        "selected": {
+            name: request.GET.get(name, "") for name in ("q", "region", "subtype", "segment")
+        },
+        "filters_applied": filters_applied,
+        "revisions": revisions,
+        "is_current": release.status == Release.Status.PUBLISHED,
+        "synthetic": contains_synthetic(release),
+        "downloads": [(name, label, _download_url(release, name)) for name, label in DOWNLOADS],
+        "segment_meanings": segment_meanings(),
+        "most_rank": most_rank,
+        "percentiles": LIKELY_RANGE_PERCENTILES,
+        "thresholds": [plain(t) for t in (release.t1, release.t2, release.t3)],
+    }
+    return render(request, "public/league_table.html", context)
+
+
+def _download_url(release: Release, name: str) -> str:
+    kwargs: dict[str, Any] = {
+        "peer_group": release.peer_group.slug,
+        "quarter": release.quarter.slug,
+        "filename": name,
+    }
+    if release.status == Release.Status.PUBLISHED:
+        return reverse("public:download", kwargs=kwargs)
+    return reverse("public:download-revision", kwargs={**kwargs, "revision": release.revision})
+
+
+def revision_url(release: Release) -> str:
+    if release.status == Release.Status.PUBLISHED:
+        return release.get_absolute_url()
+    return reverse(
+        "public:league-table-revision",
+        kwargs={
+            "peer_group": release.peer_group.slug,
+            "quarter": release.quarter.slug,
+            "revision": release.revision,
+        },
+    )
+
+
+@dataclass
+class HistoryPoint:
+    row: TrustResult
+    x: float
+    y: float
+
+
+CHART_WIDTH, CHART_HEIGHT = 600, 240
+CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 70, 60, 24, 50
+
+
+def history_chart(history: list[TrustResult]) -> dict[str, Any] | None:
+    """Rank by quarter, oldest first, in SVG pixels (rank 1 at the top)."""
+    points = [row for row in reversed(history) if row.rank is not None]
+    if not points:
+        return None
+    worst = max(max(row.rank for row in points), 2)
+    width = CHART_WIDTH - CHART_LEFT - CHART_RIGHT
+    height = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+    step = width / max(len(points) - 1, 1)
+    plotted = [
+        HistoryPoint(
+            row,
+            round(CHART_LEFT + (i * step if len(points) > 1 else width / 2), 1),
+            round(CHART_TOP + (row.rank - 1) / (worst - 1) * height, 1),
+        )
+        for i, row in enumerate(points)
+    ]
+    return {
+        "points": plotted,
+        "polyline": " ".join(f"{p.x},{p.y}" for p in plotted),
+        "worst": worst,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "left": CHART_LEFT,
+        "right": CHART_WIDTH - CHART_RIGHT,
+        "top": CHART_TOP,
+        "bottom": CHART_TOP + height,
+        "label_y": CHART_TOP + height + 30,
+    }
+
+
+@require_safe
+@cached_public
+def trust(request: HttpRequest, ods_code: str) -> HttpResponse:
+    trust_ = selectors.trust_or_404(ods_code)
+    page = selectors.trust_page(trust_)
+    # A value is synthetic as its observation says; a metric's own flag covers values without one.
+    observed: dict[int, bool] = {}
+    if page.release is not None:
+        observed = dict(
+            Observation.objects.filter(
+                quarter_id=page.release.quarter_id, trust=trust_
+            ).values_list("metric_id", "is_synthetic")
+        )
+    for block in page.domains:
+        for line in block.lines:
+            unit = line.metric.unit
+            line.synthetic = observed.get(line.definition.metric_id, line.is_synthetic)
+            line.value_display = quantity(line.result.value, unit) if line.result else ""
+            line.median_display = quantity(line.peer.median, unit) if line.peer else ""
+            if line.peer and line.peer.lower_quartile is not None:
+                line.quartiles_display = (
+                    f"{quantity(line.peer.lower_quartile, unit)} to "
+                    f"{quantity(line.peer.upper_quartile, unit)}"
+                )
+    for line in page.context:
+        line.value_display = quantity(line.measure.value, line.measure.unit)
+        line.median_display = quantity(line.peer_median, line.measure.unit)
+    result = page.result
+    context = {
+        "trust": trust_,
+        "page": page,
+        "result": result,
+        "release": page.release,
+        "rank_interval": interval(
+            result.rank_low, result.rank_high, result.rank, 1, max(page.peers_ranked, 2)
+        )
+        if result
+        else None,
+        "average_interval": interval(
+            result.average_low, result.average_high, result.average_score, SCORE_LOW, SCORE_HIGH
+        )
+        if result
+        else None,
+        "chart": history_chart(page.history),
+        "support": selectors.public_support(trust_),
+        "segment_meanings": dict(SEGMENT_MEANINGS),
+        "release_url": revision_url(page.release) if page.release else "",
+    }
+    return render(request, "public/trust.html", context)
+
+
+@require_safe
+@cached_public
+def trust_index(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    trusts = selectors.trusts_with_published_results()
+    if query:
+        trusts = trusts.filter(name__icontains=query) | trusts.filter(ods_code__iexact=query)
+    groups: dict[str, list[Any]] = {}
+    for trust_ in trusts:
+        groups.setdefault(trust_.peer_group.name, []).append(trust_)
+    return render(request, "public/trust_index.html", {"groups": groups, "query": query})
+
+
+@require_safe
+@cached_public
+def compare(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("trusts", "")
+    codes = selectors.parse_trust_codes(text)
+    too_many = len(codes) > selectors.MAX_COMPARED_TRUSTS
+    comparison = selectors.compare(codes) if codes else None
+    if comparison:
+        for compared in comparison.trusts:
+            row = compared.result
+            compared.average_interval = (
+                interval(row.average_low, row.average_high, row.average_score, 1.0, 4.0)
+                if row
+                else None
+            )
+    return render(
+        request,
+        "public/compare.html",
+        {
+            "text": text,
+            "comparison": comparison,
+            "too_many": too_many,
+            "max_trusts": selectors.MAX_COMPARED_TRUSTS,
+            "segment_meanings": dict(SEGMENT_MEANINGS),
+        },
+    )
+
+
+def describe_rule(definition: MetricDefinition) -> str:
+    """How one metric is scored, written out from its stored parameters."""
+    params = definition.params or {}
+    method = definition.method
+    if method == MetricDefinition.Method.RANKED:
+        pool = (
+            "all trusts nationally that report it"
+            if definition.pool == MetricDefinition.Pool.NATIONAL
+            else "the trusts of the peer group that report it"
+        )
+        return (
+            f"Ranked over {pool}: score = 1 + 3 × (rank − 1) / (N − 1), rank 1 being the best "
+            f"({definition.metric.get_direction_display().lower()}); ties share the best rank."
+        )
+    if method == MetricDefinition.Method.BANDED:
+        parts = []
+        for band in params.get("bands", []):
+            if band.get("min") is None:
+                parts.append(f"otherwise {band['score']}")
+            else:
+                parts.append(f"at least {_signed(band['min'])} → {band['score']}")
+        return "Banded on the value: " + "; ".join(parts) + "."
+    if method == MetricDefinition.Method.LOOKUP:
+        inputs = ", ".join(params.get("inputs", []))
+        table = params.get("table", {})
+        pairs = "; ".join(f"({key}) → {value}" for key, value in sorted(table.items()))
+        return (
+            f"Looked up from the scores of {inputs}: {pairs}. Any other combination is not "
+            "set, and a release needing it is not computed."
+        )
+    if method == MetricDefinition.Method.CATEGORICAL:
+        categories = params.get("categories", {})
+        pairs = "; ".join(f"{name} → {score}" for name, score in categories.items())
+        return f"A rating mapped to a score: {pairs}."
+    return "The score published with the data is used as given."
+
+
+def _signed(value: Any) -> str:
+    number = Decimal(str(value))
+    return f"−{abs(number)}" if number < 0 else str(number)
+
+
+@require_safe
+@cached_public
+def methodology(request: HttpRequest) -> HttpResponse:
+    methods = selectors.methodology()
+    for method in methods:
+        for _, definitions in method.domains:
+            for definition in definitions:
+                definition.rule_text = describe_rule(definition)
+        for release in method.releases:
+            release.framework_thresholds = method.thresholds.get(release.quarter_id)
+            release.t1_display, release.t2_display, release.t3_display = (
+                plain(release.t1),
+                plain(release.t2),
+                plain(release.t3),
+            )
+            release.public_url = revision_url(release)
+    return render(
+        request,
+        "public/methodology.html",
+        {
+            "methods": methods,
+            "segment_meanings": segment_meanings(),
+            "financial_override": SEGMENT_FINANCIAL_OVERRIDE,
+            "recovery_segment": SEGMENT_RECOVERY_SUPPORT,
+            "percentiles": LIKELY_RANGE_PERCENTILES,
+        },
+    )
+
+
+@require_safe
+@cached_public
+def releases(request: HttpRequest) -> HttpResponse:
+    listed = list(
+        selectors.visible_releases().order_by(
+            "-quarter__year_start", "-quarter__number", "peer_group__display_order", "-revision"
+        )
+    )
+    for release in listed:
+        release.public_url = revision_url(release)
+        if release.status != Release.Status.WITHDRAWN:
+            release.downloads = [
+                (name, label, _download_url(release, name)) for name, label in DOWNLOADS
+            ]
+    return render(request, "public/releases.html", {"releases": listed})
+
+
+@require_safe
+@cached_public
+def sitemap(request: HttpRequest) -> HttpResponse:
+    base = request.build_absolute_uri("/").rstrip("/")
+    urls = [
+        reverse("public:home"),
+        reverse("public:trust-index"),
+        reverse("public:methodology"),
+        reverse("public:releases"),
+        reverse("public:compare"),
+    ]
+    for release in selectors.visible_releases().exclude(status=Release.Status.WITHDRAWN):
+        urls.append(revision_url(release))
+    urls.extend(t.get_absolute_url() for t in selectors.trusts_with_published_results())
+    return render(
+        request,
+        "public/sitemap.xml",
+        {"urls": [base + url for url in dict.fromkeys(urls)]},
+        content_type="application/xml",
+    )

@@ -1,0 +1,646 @@
+"""The regulators' admin for releases.
+
+Every state change goes through `releases.services.lifecycle`: the buttons on a release's
+page, the actions on the release list and the command line call the same functions, which
+check the user's right on the server; the admin only decides what to offer. A release past
+draft is shown read-only, its results are always read-only, and its history cannot be reverted.
+"""
+
+from typing import Any
+from uuid import uuid4
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from releases.models import (
+    MetricPeerStatistics,
+    MetricResult,
+    Release,
+    ReleaseTransition,
+    TrustResult,
+)
+from releases.services import lifecycle
+from releases.services.review import review_release
+from releases.tasks import enqueue_compute
+
+Action = ReleaseTransition.Action
+COMPUTING = (Release.Computation.QUEUED, Release.Computation.RUNNING)
+
+IDENTITY_FIELDS = ["quarter", "peer_group", "framework"]
+PARAMETER_FIELDS = [
+    "threshold_method",
+    "t1",
+    "t2",
+    "t3",
+    "replicates",
+    "seed",
+    "use_supplied_scores",
+]
+COMPUTATION_FIELDS = [
+    "computation",
+    "progress_display",
+    "failure_reason",
+    "computed_at",
+    "computation_seconds",
+    "input_checksum",
+]
+GOVERNANCE_FIELDS = [
+    "status",
+    "revision",
+    "supersedes",
+    "prepared_by",
+    "submitted_by",
+    "submitted_at",
+    "approved_by",
+    "approved_at",
+    "scheduled_for",
+    "published_at",
+    "withdrawal_reason",
+]
+
+
+def request_id(request: HttpRequest) -> str:
+    """The proxy's request id when it sends one, so audit rows can be matched to its logs."""
+    return request.headers.get("X-Request-ID", "")[:64] or uuid4().hex
+
+
+class TransitionForm(forms.Form):
+    """The confirmation of one transition: a reason, and a time when scheduling."""
+
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
+        help_text="Recorded in the audit trail.",
+    )
+    at = forms.DateTimeField(
+        label="Publication time",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Local time (UK). The release is published at the first scheduler run "
+        "after this time.",
+    )
+
+    def __init__(self, *args: Any, transition: lifecycle.Transition, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.transition = transition
+        if transition.needs_reason:
+            self.fields["reason"].required = True
+            self.fields["reason"].help_text = "Required. Recorded in the audit trail" + (
+                " and sent to whoever submitted the release."
+                if transition.action == Action.RETURN
+                else (
+                    " and shown to the public."
+                    if transition.action in (Action.WITHDRAW, Action.START_CORRECTION)
+                    else "."
+                )
+            )
+        if transition.needs_time:
+            self.fields["at"].required = True
+            del self.fields["reason"]
+        else:
+            del self.fields["at"]
+
+
+def perform(
+    transition: lifecycle.Transition,
+    release: Release,
+    user: Any,
+    data: dict[str, Any],
+    request_id: str,
+) -> Release:
+    """Call the one service function behind a transition; returns the release concerned."""
+    reason = data.get("reason", "") or ""
+    match transition.action:
+        case Action.SUBMIT:
+            return lifecycle.submit(release, user, reason, request_id=request_id)
+        case Action.APPROVE:
+            return lifecycle.approve(release, user, reason, request_id=request_id)
+        case Action.RETURN:
+            return lifecycle.return_for_changes(release, user, reason, request_id=request_id)
+        case Action.SCHEDULE:
+            return lifecycle.schedule(release, user, data["at"], request_id=request_id)
+        case Action.PUBLISH:
+            return lifecycle.publish_now(release, user, request_id=request_id)
+        case Action.WITHDRAW:
+            return lifecycle.withdraw(release, user, reason, request_id=request_id)
+        case Action.START_CORRECTION:
+            return lifecycle.start_correction(release, user, reason, request_id=request_id)
+    raise Http404(f"Unknown transition {transition.action!r}")
+
+
+class ReleaseForm(forms.ModelForm):
+    class Meta:
+        model = Release
+        # Never status or who did what: those change only through the lifecycle service.
+        fields = [*IDENTITY_FIELDS, *PARAMETER_FIELDS, "correction_note"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance._state.adding:
+            quarter, peer_group = cleaned.get("quarter"), cleaned.get("peer_group")
+            existing = (
+                Release.objects.filter(quarter=quarter, peer_group=peer_group)
+                .order_by("-revision")
+                .first()
+            )
+            if existing is not None:
+                raise forms.ValidationError(
+                    f"{existing} already exists ({existing.get_status_display().lower()}). "
+                    "Recompute that draft, or start a correction of a published release."
+                )
+        if cleaned.get("threshold_method") == Release.ThresholdMethod.FIXED:
+            values = [cleaned.get(name) for name in ("t1", "t2", "t3")]
+            if any(v is None for v in values):
+                raise forms.ValidationError("Fixed thresholds need t1, t2 and t3.")
+            if not values[0] < values[1] < values[2]:
+                raise forms.ValidationError("Thresholds must increase: t1 < t2 < t3.")
+        return cleaned
+
+
+class TrustResultInline(admin.TabularInline):
+    model = TrustResult
+    extra = 0
+    can_delete = False
+    fields = [
+        "rank",
+        "trust",
+        "segment",
+        "average_score",
+        "average_low",
+        "average_high",
+        "rank_low",
+        "rank_high",
+        "in_financial_deficit",
+        "in_recovery_support",
+        "previous_rank",
+    ]
+    readonly_fields = fields
+    ordering = ["rank"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TrustResult]:
+        return super().get_queryset(request).select_related("trust")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReleaseTransitionInline(admin.TabularInline):
+    """The audit trail, on the release's own page."""
+
+    model = ReleaseTransition
+    fk_name = "release"
+    extra = 0
+    can_delete = False
+    verbose_name = "audit entry"
+    verbose_name_plural = "audit trail"
+    fields = ["at", "action", "from_status", "to_status", "user", "reason", "request_id"]
+    readonly_fields = fields
+    ordering = ["at", "pk"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ReleaseTransition]:
+        return super().get_queryset(request).select_related("user")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Whoever may see a release may see how it got there.
+        return request.user.has_perm("releases.view_release")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Release)
+class ReleaseAdmin(SimpleHistoryAdmin):
+    form = ReleaseForm
+    change_form_template = "admin/releases/release/change_form.html"
+    list_display = [
+        "__str__",
+        "quarter",
+        "peer_group",
+        "revision",
+        "status",
+        "computation",
+        "progress_display",
+        "scheduled_for",
+        "published_at",
+    ]
+    list_filter = ["status", "computation", "peer_group", "quarter"]
+    list_select_related = ["quarter", "peer_group", "framework"]
+    inlines = [ReleaseTransitionInline, TrustResultInline]
+    actions = [
+        "submit_for_approval",
+        "approve",
+        "return_for_changes",
+        "schedule_publication",
+        "publish_now",
+        "withdraw",
+        "recompute",
+    ]
+
+    # Forms and permissions -----------------------------------------------------------------
+
+    def get_fieldsets(self, request: HttpRequest, obj: Release | None = None) -> list:
+        if obj is None:
+            return [
+                (None, {"fields": IDENTITY_FIELDS}),
+                ("Parameters", {"fields": PARAMETER_FIELDS}),
+            ]
+        governance = GOVERNANCE_FIELDS + (["correction_note"] if obj.is_correction else [])
+        return [
+            (None, {"fields": IDENTITY_FIELDS}),
+            ("Parameters", {"fields": PARAMETER_FIELDS}),
+            ("Computation", {"fields": COMPUTATION_FIELDS}),
+            ("Governance", {"fields": governance}),
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Release | None = None) -> list:
+        if obj is None:
+            return []
+        fixed = IDENTITY_FIELDS + COMPUTATION_FIELDS + GOVERNANCE_FIELDS
+        if obj.status != Release.Status.DRAFT:
+            return fixed + PARAMETER_FIELDS + ["correction_note"]
+        return fixed
+
+    def has_change_permission(self, request: HttpRequest, obj: Release | None = None) -> bool:
+        # Past draft a release is shown, never edited: its state moves only by transitions.
+        if obj is not None and obj.status != Release.Status.DRAFT:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Release | None = None) -> bool:
+        if obj is not None and (obj.status != Release.Status.DRAFT or obj.transitions.exists()):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def has_change_history_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Reverting to an old version would restore an old status behind the lifecycle's back.
+        return False
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        if request.method == "POST":
+            raise PermissionDenied("Releases cannot be reverted; use their transitions.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        # Deleting many releases at once is never part of the workflow.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_submit_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("releases.submit_release")
+
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("releases.approve_release")
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("releases.publish_release")
+
+    def has_withdraw_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("releases.withdraw_release")
+
+    def has_compute_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("releases.compute_release")
+
+    def save_model(self, request: HttpRequest, obj: Release, form: Any, change: bool) -> None:
+        if not change:
+            obj.prepared_by = request.user
+        super().save_model(request, obj, form, change)
+        if not change or set(form.changed_data) & set(PARAMETER_FIELDS):
+            # The results must follow the parameters; the worker starts after the commit.
+            enqueue_compute(obj, force=True)
+
+    # Display -------------------------------------------------------------------------------
+
+    @admin.display(description="Progress")
+    def progress_display(self, release: Release) -> str:
+        if release.computation in COMPUTING:
+            return format_html(
+                '<progress max="1" value="{}"></progress> {}% {}',
+                release.progress,
+                round(release.progress * 100),
+                release.progress_message,
+            )
+        if release.computation == Release.Computation.FAILED:
+            return format_html("<strong>Failed</strong>: {}", release.failure_reason[:120])
+        return release.get_computation_display()
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        release = self.get_object(request, unquote(object_id))
+        extra_context = dict(extra_context or {})
+        if release is not None:
+            extra_context.update(
+                transitions=lifecycle.available_transitions(release, request.user),
+                can_recompute=release.status == Release.Status.DRAFT
+                and self.has_compute_permission(request),
+                computing=release.computation in COMPUTING,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # Extra pages ---------------------------------------------------------------------------
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/transition/<slug:action>/",
+                view(self.transition_view),
+                name="releases_release_transition",
+            ),
+            path(
+                "<path:object_id>/review/",
+                view(self.review_view),
+                name="releases_release_review",
+            ),
+            path(
+                "<path:object_id>/recompute/",
+                view(self.recompute_view),
+                name="releases_release_recompute",
+            ),
+            path(
+                "<path:object_id>/progress/",
+                view(self.progress_view),
+                name="releases_release_progress",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _release_or_404(self, request: HttpRequest, object_id: str) -> Release:
+        release = self.get_object(request, unquote(object_id))
+        if release is None:
+            raise Http404("No such release.")
+        if not self.has_view_or_change_permission(request, release):
+            raise PermissionDenied
+        return release
+
+    def _context(self, request: HttpRequest, release: Release, **extra: Any) -> dict[str, Any]:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "release": release,
+            "original": release,
+            **extra,
+        }
+
+    def transition_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        """Confirm one transition on one release (GET), and perform it (POST)."""
+        release = self._release_or_404(request, object_id)
+        transition = lifecycle.TRANSITIONS.get(action)
+        if transition is None:
+            raise Http404(f"Unknown transition {action!r}")
+        form = TransitionForm(
+            request.POST if request.method == "POST" else None, transition=transition
+        )
+        status = 200
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = perform(
+                    transition, release, request.user, form.cleaned_data, request_id(request)
+                )
+            except lifecycle.TransitionRefused as refusal:
+                form.add_error(None, refusal.message)
+                status = 409
+            else:
+                self.message_user(
+                    request,
+                    f"{result}: {result.get_status_display().lower()}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:releases_release_change", args=[result.pk])
+                )
+        context = self._context(
+            request,
+            release,
+            title=f"{transition.label}: {release}",
+            transition=transition,
+            form=form,
+        )
+        return TemplateResponse(
+            request, "admin/releases/release/transition.html", context, status=status
+        )
+
+    def review_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        release = self._release_or_404(request, object_id)
+        context = self._context(
+            request,
+            release,
+            title=f"Review {release}",
+            review=review_release(release),
+            transitions=lifecycle.available_transitions(release, request.user),
+        )
+        return TemplateResponse(request, "admin/releases/release/review.html", context)
+
+    def recompute_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        release = self._release_or_404(request, object_id)
+        if not self.has_compute_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            self._recompute([release], request)
+            return HttpResponseRedirect(reverse("admin:releases_release_change", args=[release.pk]))
+        context = self._context(request, release, title=f"Recompute {release}")
+        return TemplateResponse(request, "admin/releases/release/recompute.html", context)
+
+    def progress_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
+        release = self._release_or_404(request, object_id)
+        return JsonResponse(
+            {
+                "computation": release.computation,
+                "computing": release.computation in COMPUTING,
+                "progress": release.progress,
+                "message": release.progress_message,
+                "failure": release.failure_reason,
+            }
+        )
+
+    # Actions on the release list -------------------------------------------------------------
+
+    @admin.action(description="Submit for approval", permissions=["submit"])
+    def submit_for_approval(self, request: HttpRequest, queryset: QuerySet) -> Any:
+        return self._transition_action(request, queryset, Action.SUBMIT, "submit_for_approval")
+
+    @admin.action(description="Approve", permissions=["approve"])
+    def approve(self, request: HttpRequest, queryset: QuerySet) -> Any:
+        return self._transition_action(request, queryset, Action.APPROVE, "approve")
+
+    @admin.action(description="Return for changes", permissions=["approve"])
+    def return_for_changes(self, request: HttpRequest, queryset: QuerySet) -> Any:
+        return self._transition_action(request, queryset, Action.RETURN, "return_for_changes")
+
+    @admin.action(description="Schedule publication", permissions=["publish"])
+    def schedule_publication(self, request: HttpRequest, queryset: QuerySet) -> Any:
+        return self._transition_action(request, queryset, Action.SCHEDULE, "schedule_publication")
+
+    @admin.action(description="Publish now", permissions=["publish"])
+    def publish_now(self, request: HttpRequest, queryset: QuerySet) -> Any:
+        return self._transition_action(request, queryset, Action.PUBLISH, "publish_now")
+
+    @admin.action(description="Withdraw", permissions=["withdraw"])
+    def withdraw(self, request: HttpRequest, queryset: QuerySet) -> Any:
+        return self._transition_action(request, queryset, Action.WITHDRAW, "withdraw")
+
+    @admin.action(description="Recompute", permissions=["compute"])
+    def recompute(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._recompute(list(queryset), request)
+
+    def _transition_action(
+        self, request: HttpRequest, queryset: QuerySet, action: str, name: str
+    ) -> TemplateResponse | None:
+        """Ask for confirmation (and a reason or time), then apply to each selected release."""
+        transition = lifecycle.TRANSITIONS[action]
+        confirmed = "post" in request.POST
+        form = TransitionForm(request.POST if confirmed else None, transition=transition)
+        if confirmed and form.is_valid():
+            rid = request_id(request)
+            for release in queryset.select_related("quarter", "peer_group"):
+                try:
+                    result = perform(transition, release, request.user, form.cleaned_data, rid)
+                except lifecycle.TransitionRefused as refusal:
+                    self.message_user(request, f"{release}: {refusal.message}", messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        f"{result}: {result.get_status_display().lower()}.",
+                        messages.SUCCESS,
+                    )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"{transition.label}: confirm",
+            "transition": transition,
+            "form": form,
+            "queryset": queryset.select_related("quarter", "peer_group"),
+            "action_name": name,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/releases/release/action_confirmation.html", context)
+
+    def _recompute(self, releases: list[Release], request: HttpRequest) -> None:
+        for release in releases:
+            if release.status != Release.Status.DRAFT:
+                self.message_user(
+                    request,
+                    f"{release} is {release.get_status_display().lower()}: only a draft can be "
+                    "recomputed. Corrections are made in a new revision.",
+                    messages.ERROR,
+                )
+                continue
+            with transaction.atomic():
+                enqueue_compute(release, force=True)
+            self.message_user(request, f"{release}: computation queued.", messages.SUCCESS)
+
+
+class ResultAdmin(admin.ModelAdmin):
+    """Results are written only by the computation: never added, changed or deleted here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(TrustResult)
+class TrustResultAdmin(ResultAdmin):
+    list_display = [
+        "release",
+        "rank",
+        "trust",
+        "segment",
+        "average_score",
+        "average_low",
+        "average_high",
+        "rank_low",
+        "rank_high",
+    ]
+    list_filter = ["release__status", "release__quarter", "release__peer_group", "segment"]
+    list_select_related = ["release__quarter", "release__peer_group", "trust"]
+    search_fields = ["trust__ods_code", "trust__name"]
+
+
+@admin.register(MetricResult)
+class MetricResultAdmin(ResultAdmin):
+    list_display = ["release", "trust", "metric", "value", "score"]
+    list_filter = ["release__status", "release__quarter", "release__peer_group", "metric"]
+    list_select_related = ["release__quarter", "release__peer_group", "trust", "metric"]
+    search_fields = ["trust__ods_code", "metric__code"]
+
+
+@admin.register(MetricPeerStatistics)
+class MetricPeerStatisticsAdmin(ResultAdmin):
+    list_display = [
+        "release",
+        "metric",
+        "trusts_reporting",
+        "lower_quartile",
+        "median",
+        "upper_quartile",
+    ]
+    list_select_related = ["release__quarter", "release__peer_group", "metric"]
+
+
+@admin.register(ReleaseTransition)
+class ReleaseTransitionAdmin(admin.ModelAdmin):
+    """Every transition of every release: who, when, from what to what, and why."""
+
+    list_display = ["at", "release", "action", "from_status", "to_status", "user", "reason"]
+    list_filter = ["action", "release__peer_group", "release__quarter"]
+    list_select_related = ["release__quarter", "release__peer_group", "user"]
+    search_fields = ["reason", "user__username", "request_id"]
+    date_hierarchy = "at"
+    fields = [
+        "release",
+        "at",
+        "action",
+        "from_status",
+        "to_status",
+        "user",
+        "reason",
+        "details",
+        "request_id",
+    ]
+    readonly_fields = fields
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("releases.view_release")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

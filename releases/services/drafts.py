@@ -1,0 +1,82 @@
+"""Finding and creating releases."""
+
+import re
+
+from django.core.exceptions import ObjectDoesNotExist
+
+from metrics.models import Framework, Quarter
+from releases.models import Release
+from releases.services.computation import apply_framework_thresholds
+from trusts.models import PeerGroup
+
+QUARTER_LABEL = re.compile(r"^Q([1-4]) (\d{4})/(\d{2})$")
+QUARTER_SLUG = re.compile(r"^(\d{4})-(\d{2})-q([1-4])$")
+
+
+class ReleaseError(Exception):
+    """A request about a release that cannot be met as asked; the message says why."""
+
+
+class UnknownQuarter(ReleaseError):
+    pass
+
+
+def parse_quarter(text: str) -> Quarter:
+    """A stored quarter from "Q4 2025/26" or "2025-26-q4"."""
+    text = text.strip()
+    if match := QUARTER_LABEL.match(text):
+        number, year, short = int(match[1]), int(match[2]), int(match[3])
+    elif match := QUARTER_SLUG.match(text):
+        year, short, number = int(match[1]), int(match[2]), int(match[3])
+    else:
+        raise UnknownQuarter(f'Quarter {text!r}: write it as "Q4 2025/26".')
+    if (year + 1) % 100 != short:
+        raise UnknownQuarter(f"Quarter {text!r}: {year}/{short:02d} is not a financial year.")
+    try:
+        return Quarter.objects.get(year_start=year, number=number)
+    except ObjectDoesNotExist as error:
+        raise UnknownQuarter(f"Quarter {text!r} has no data: import it first.") from error
+
+
+def framework_for(quarter: Quarter, peer_group: PeerGroup) -> Framework:
+    framework = (
+        Framework.objects.filter(peer_group=peer_group, quarters=quarter)
+        .exclude(status=Framework.Status.RETIRED)
+        .order_by("-status", "-version")  # active before draft, newest first
+        .first()
+    )
+    if framework is None:
+        raise ReleaseError(f"No framework covers {peer_group.name} in {quarter}.")
+    return framework
+
+
+def draft_release(quarter: Quarter, peer_group_slug: str) -> Release:
+    """The release of this quarter and peer group that can still change, created if needed."""
+    try:
+        peer_group = PeerGroup.objects.get(slug=peer_group_slug)
+    except PeerGroup.DoesNotExist as error:
+        known = ", ".join(PeerGroup.objects.values_list("slug", flat=True))
+        raise ReleaseError(
+            f"Peer group {peer_group_slug!r} is unknown (known: {known})."
+        ) from error
+    latest = (
+        Release.objects.filter(quarter=quarter, peer_group=peer_group).order_by("-revision").first()
+    )
+    if latest is not None and latest.status == Release.Status.DRAFT:
+        return latest
+    if latest is not None:
+        raise ReleaseError(
+            f"{latest} is {latest.get_status_display().lower()}; it can no longer be "
+            "recomputed. Start a correction (a new revision) instead."
+        )
+    framework = framework_for(quarter, peer_group)
+    release = Release(
+        quarter=quarter,
+        peer_group=peer_group,
+        framework=framework,
+        replicates=framework.default_replicates,
+        use_supplied_scores=framework.use_supplied_scores,
+    )
+    apply_framework_thresholds(release)
+    release.save()
+    return release

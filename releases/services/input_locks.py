@@ -1,0 +1,119 @@
+"""Published means fixed: the inputs of a release an approver has signed off (approved,
+scheduled, published) may not change.
+
+`metrics` sits below this app and cannot import it, so `ReleasesConfig.ready()` registers this
+module with `metrics.input_locks`; Observation and TrustQuarterStatus consult it from `save()`
+and from their bulk queryset methods (which the importers use), and the importers ask
+`fixed_trusts` so that their report can name every refused row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from metrics.models import MetricDefinition
+from releases.models import PublishedDataIsFixed, Release, TrustResult
+
+Status = Release.Status
+
+# A published (or approved) release stops fixing its inputs while a later revision of the same
+# quarter and peer group is being prepared: that correction is where the corrected data goes.
+OPEN_CORRECTION_STATUSES = (Status.DRAFT, Status.SUBMITTED)
+# Statuses whose inputs a second regulator has signed off: changing them would make the numbers
+# shown (or about to be shown) disagree with the data they claim to come from.
+INPUTS_FIXED_STATUSES = (Status.APPROVED, Status.SCHEDULED, Status.PUBLISHED)
+
+
+def releases_fixing_observations(quarter_ids: Iterable[int]) -> list[Release]:
+    """Releases of these quarters whose inputs are fixed: approved, scheduled or published,
+    with no later revision of theirs open for correction."""
+    quarter_ids = set(quarter_ids)
+    if not quarter_ids:
+        return []
+    candidates = list(
+        Release.objects.filter(quarter_id__in=quarter_ids, status__in=INPUTS_FIXED_STATUSES)
+    )
+    if not candidates:
+        return []
+    open_corrections = set(
+        Release.objects.filter(
+            quarter_id__in=quarter_ids, status__in=OPEN_CORRECTION_STATUSES
+        ).values_list("quarter_id", "peer_group_id", "revision")
+    )
+    return [
+        release
+        for release in candidates
+        if not any(
+            (q, g) == (release.quarter_id, release.peer_group_id) and revision > release.revision
+            for q, g, revision in open_corrections
+        )
+    ]
+
+
+def fixed_trusts(quarter: Any) -> dict[int, Release]:
+    """Trust id → the release that fixes its observations in this quarter.
+
+    For importers that report each refused row as an invalid row of the file (all or nothing)
+    instead of failing on the first one.
+    """
+    quarter_id = getattr(quarter, "pk", quarter)
+    fixing = {r.pk: r for r in releases_fixing_observations([quarter_id])}
+    if not fixing:
+        return {}
+
+    return {
+        trust_id: fixing[release_id]
+        for trust_id, release_id in TrustResult.objects.filter(release_id__in=fixing).values_list(
+            "trust_id", "release_id"
+        )
+    }
+
+
+def assert_observations_editable(
+    trust_ids: Iterable[int], quarter: Any, metric_ids: Iterable[int] | None = None
+) -> None:
+    """Raise `PublishedDataIsFixed` if changing these trusts' data for this quarter would change
+    the inputs of a release that is approved, scheduled or published.
+
+    A release's inputs are its own trusts' observations and flags; with `metric_ids`, also any
+    trust's observation of a metric the release ranks over a national pool. Such a change must
+    wait for a correction: `start_correction` opens one, and from then on the data may change.
+    """
+    trust_ids = set(trust_ids)
+    quarter_id = getattr(quarter, "pk", quarter)
+    fixing = releases_fixing_observations([quarter_id])
+    if not fixing or not trust_ids:
+        return
+
+    used = (
+        TrustResult.objects.filter(release__in=[r.pk for r in fixing], trust_id__in=trust_ids)
+        .select_related("release__quarter", "release__peer_group", "trust")
+        .first()
+    )
+    if used is not None:
+        raise PublishedDataIsFixed(_fixed_message(used.release, f"{used.trust.ods_code}'s data"))
+    if metric_ids:
+        national = (
+            MetricDefinition.objects.filter(
+                framework_id__in={r.framework_id for r in fixing},
+                metric_id__in=set(metric_ids),
+                pool=MetricDefinition.Pool.NATIONAL,
+            )
+            .select_related("metric")
+            .first()
+        )
+        if national is not None:
+            release = next(r for r in fixing if r.framework_id == national.framework_id)
+            raise PublishedDataIsFixed(
+                _fixed_message(release, f"{national.metric.code}, ranked over a national pool,")
+            )
+
+
+def _fixed_message(release: Release, what: str) -> str:
+    state = release.get_status_display().lower()
+    return f"{what} for {release.quarter} fed {release}, which is {state}: it cannot change. " + (
+        "Start a correction of that release first."
+        if release.status == Status.PUBLISHED
+        else "Return the release for changes first."
+    )

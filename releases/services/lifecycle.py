@@ -1,0 +1,653 @@
+"""The life of a release, one function per transition.
+
+    draft ─submit→ submitted ─approve→ approved ─schedule→ scheduled ─(time passed)→ published
+                                          └──────publish_now─────────────────→ published
+    submitted, approved or scheduled ─return_for_changes→ draft
+    published ─withdraw→ withdrawn
+    published or withdrawn ─start_correction→ revision n+1 (draft) ─…→ published;
+        on its publication revision n becomes superseded (a withdrawn one stays withdrawn)
+
+Every function here follows the same shape, so the admin, the `release` command, the beat and the
+tests all go through the same checks: lock the release row, check its state and the user's right,
+save with `update_fields`, write the `ReleaseTransition` audit row in the same transaction, and
+leave emails and the publication signals to `transaction.on_commit`, so nobody is told about a
+change that was rolled back. A refusal raises `TransitionRefused` with a message written for the
+regulator who tried.
+
+The inputs of a release an approver has signed off are fixed too: see `input_locks`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from releases import notifications
+from releases.models import Release, ReleaseTransition
+from releases.services import computation
+from releases.signals import release_published, release_withdrawn
+
+logger = logging.getLogger(__name__)
+
+Status = Release.Status
+Action = ReleaseTransition.Action
+
+
+CHANGES_HEADING = "What changed since revision"
+
+
+class TransitionRefused(Exception):
+    """The transition cannot happen; the message says why, for the person who asked."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What the admin and the command line need to know to offer a transition."""
+
+    action: str
+    label: str
+    permission: str
+    role: str
+    from_statuses: tuple[str, ...]
+    needs_reason: bool = False
+    needs_time: bool = False
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition(
+            Action.SUBMIT,
+            "Submit for approval",
+            "submit_release",
+            "regulator analyst",
+            (Status.DRAFT,),
+        ),
+        Transition(
+            Action.APPROVE, "Approve", "approve_release", "regulator approver", (Status.SUBMITTED,)
+        ),
+        Transition(
+            Action.RETURN,
+            "Return for changes",
+            "approve_release",
+            "regulator approver",
+            (Status.SUBMITTED, Status.APPROVED, Status.SCHEDULED),
+            needs_reason=True,
+        ),
+        Transition(
+            Action.SCHEDULE,
+            "Schedule publication",
+            "publish_release",
+            "regulator approver",
+            (Status.APPROVED, Status.SCHEDULED),
+            needs_time=True,
+        ),
+        Transition(
+            Action.PUBLISH,
+            "Publish now",
+            "publish_release",
+            "regulator approver",
+            (Status.APPROVED, Status.SCHEDULED),
+        ),
+        Transition(
+            Action.WITHDRAW,
+            "Withdraw",
+            "withdraw_release",
+            "regulator approver",
+            (Status.PUBLISHED,),
+            needs_reason=True,
+        ),
+        Transition(
+            Action.START_CORRECTION,
+            "Start a correction",
+            "add_release",
+            "regulator analyst",
+            (Status.PUBLISHED, Status.WITHDRAWN),
+            needs_reason=True,
+        ),
+    )
+}
+
+
+# Transitions ---------------------------------------------------------------------------------
+
+
+def submit(
+    release: Release, user: AbstractBaseUser, reason: str = "", *, request_id: str = ""
+) -> Release:
+    """Draft → submitted: the maker asks a second regulator to check the computed release."""
+    with _locked(release) as locked:
+        _check(locked, user, TRANSITIONS[Action.SUBMIT])
+        _require_current_computation(locked, "submitted")
+        if locked.is_correction:
+            if not _hand_written_note(locked.correction_note).strip():
+                raise TransitionRefused(
+                    "A correction needs a correction note saying what was wrong and why it "
+                    "changed: write it on the release before submitting."
+                )
+            locked.correction_note = _with_changes(locked)
+        locked.status = Status.SUBMITTED
+        locked.submitted_by = user
+        locked.submitted_at = timezone.now()
+        locked.approved_by = None
+        locked.approved_at = None
+        _save(
+            locked,
+            Status.DRAFT,
+            user,
+            Action.SUBMIT,
+            reason,
+            request_id,
+            ["status", "submitted_by", "submitted_at", "approved_by", "approved_at"]
+            + (["correction_note"] if locked.is_correction else []),
+        )
+        release_id = locked.pk
+        transaction.on_commit(lambda: notifications.release_submitted(release_id), robust=True)
+    return _refresh(release, locked)
+
+
+def approve(
+    release: Release, user: AbstractBaseUser, reason: str = "", *, request_id: str = ""
+) -> Release:
+    """Submitted → approved: the checker signs off numbers computed from current inputs."""
+    with _locked(release) as locked:
+        # First, so a maker is told the rule that stops them rather than only what they lack.
+        if locked.status == Status.SUBMITTED and locked.submitted_by_id == user.pk:
+            raise TransitionRefused(
+                "You submitted this release, so someone else must approve it (maker-checker)."
+            )
+        _check(locked, user, TRANSITIONS[Action.APPROVE])
+        _require_current_computation(locked, "approved")
+        locked.status = Status.APPROVED
+        locked.approved_by = user
+        locked.approved_at = timezone.now()
+        _save(
+            locked,
+            Status.SUBMITTED,
+            user,
+            Action.APPROVE,
+            reason,
+            request_id,
+            ["status", "approved_by", "approved_at"],
+        )
+    return _refresh(release, locked)
+
+
+def return_for_changes(
+    release: Release, user: AbstractBaseUser, reason: str, *, request_id: str = ""
+) -> Release:
+    """Submitted, approved or scheduled → draft, with the reason the maker needs to act on.
+
+    `submitted_by` is kept: a draft that has a submitter was returned, which is how the maker's
+    to-do list finds it.
+    """
+    with _locked(release) as locked:
+        _check(locked, user, TRANSITIONS[Action.RETURN], reason=reason)
+        previous = locked.status
+        locked.status = Status.DRAFT
+        locked.approved_by = None
+        locked.approved_at = None
+        locked.scheduled_for = None
+        _save(
+            locked,
+            previous,
+            user,
+            Action.RETURN,
+            reason,
+            request_id,
+            ["status", "approved_by", "approved_at", "scheduled_for"],
+        )
+        release_id = locked.pk
+        transaction.on_commit(
+            lambda: notifications.release_returned(release_id, reason), robust=True
+        )
+    return _refresh(release, locked)
+
+
+def schedule(
+    release: Release, user: AbstractBaseUser, at: datetime, *, request_id: str = ""
+) -> Release:
+    """Approved (or scheduled) → scheduled: published by the beat once `at` has passed.
+
+    Board members of every trust in the release are told their preview is ready.
+    """
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    with _locked(release) as locked:
+        _check(locked, user, TRANSITIONS[Action.SCHEDULE])
+        if at <= timezone.now():
+            raise TransitionRefused(
+                f"The publication time {timezone.localtime(at):%d %b %Y %H:%M} has already "
+                "passed: choose a time in the future, or publish it now."
+            )
+        previous = locked.status
+        locked.status = Status.SCHEDULED
+        locked.scheduled_for = at
+        _save(
+            locked,
+            previous,
+            user,
+            Action.SCHEDULE,
+            "",
+            request_id,
+            ["status", "scheduled_for"],
+            details={"scheduled_for": at.isoformat()},
+        )
+        release_id = locked.pk
+        transaction.on_commit(lambda: notifications.release_scheduled(release_id), robust=True)
+    return _refresh(release, locked)
+
+
+def publish_now(release: Release, user: AbstractBaseUser, *, request_id: str = "") -> Release:
+    """Approved or scheduled → published at once."""
+    with _locked(release) as locked:
+        _check(locked, user, TRANSITIONS[Action.PUBLISH])
+        _publish(locked, user, timezone.now(), "", request_id)
+    return _refresh(release, locked)
+
+
+def withdraw(
+    release: Release, user: AbstractBaseUser, reason: str, *, request_id: str = ""
+) -> Release:
+    """Published → withdrawn: the public sees only the withdrawal notice and its reason."""
+    with _locked(release) as locked:
+        _check(locked, user, TRANSITIONS[Action.WITHDRAW], reason=reason)
+        locked.status = Status.WITHDRAWN
+        locked.withdrawal_reason = reason.strip()
+        _save(
+            locked,
+            Status.PUBLISHED,
+            user,
+            Action.WITHDRAW,
+            reason,
+            request_id,
+            ["status", "withdrawal_reason"],
+        )
+        _send_on_commit(release_withdrawn, locked.pk)
+    return _refresh(release, locked)
+
+
+def start_correction(
+    release: Release, user: AbstractBaseUser, reason: str, *, request_id: str = ""
+) -> Release:
+    """A new draft revision of a published (or withdrawn) release, to be computed from
+    corrected data and taken through the same approval.
+
+    It is computed with the same framework version, thresholds, seed and replicates, so the
+    only differences are the ones the corrected data make. While it is open, the inputs the
+    published revision used may be corrected.
+    """
+    with _locked(release) as locked:
+        _check(locked, user, TRANSITIONS[Action.START_CORRECTION], reason=reason)
+        later = (
+            Release.objects.filter(
+                quarter_id=locked.quarter_id,
+                peer_group_id=locked.peer_group_id,
+                revision__gt=locked.revision,
+            )
+            .order_by("-revision")
+            .first()
+        )
+        if later is not None:
+            raise TransitionRefused(
+                f"Revision {later.revision} of this release already exists "
+                f"({later.get_status_display().lower()}): correct that one instead."
+            )
+        latest = Release.objects.filter(
+            quarter_id=locked.quarter_id, peer_group_id=locked.peer_group_id
+        ).aggregate(latest=Max("revision"))["latest"]
+        correction = Release(
+            quarter_id=locked.quarter_id,
+            peer_group_id=locked.peer_group_id,
+            framework_id=locked.framework_id,
+            revision=latest + 1,
+            supersedes=locked,
+            threshold_method=locked.threshold_method,
+            t1=locked.t1,
+            t2=locked.t2,
+            t3=locked.t3,
+            replicates=locked.replicates,
+            seed=locked.seed,
+            use_supplied_scores=locked.use_supplied_scores,
+            correction_note=reason.strip(),
+            prepared_by=user,
+        )
+        correction._history_user = user
+        correction._change_reason = f"Correction of revision {locked.revision}"
+        correction.save()
+        _audit(
+            correction,
+            "",
+            Status.DRAFT,
+            user,
+            Action.START_CORRECTION,
+            reason,
+            request_id,
+            {"corrects": locked.pk, "corrects_revision": locked.revision},
+        )
+        _audit(
+            locked,
+            locked.status,
+            locked.status,
+            user,
+            Action.START_CORRECTION,
+            reason,
+            request_id,
+            {"correction": correction.pk, "correction_revision": correction.revision},
+        )
+    return correction
+
+
+def publish_due(now: datetime | None = None) -> int:
+    """Publish every scheduled release whose time has come; the beat calls this every minute.
+
+    A release whose time passed while no worker ran is published by the next tick, as its
+    `scheduled_for` stays in the past. Two ticks running together publish it once: each
+    release is claimed under its row lock by a compare-and-set on its status, and a tick that
+    finds it already claimed leaves it alone. Returns how many this tick published.
+    """
+    now = now or timezone.now()
+    due = list(
+        Release.objects.filter(status=Status.SCHEDULED, scheduled_for__lte=now)
+        .order_by("scheduled_for", "pk")
+        .values_list("pk", flat=True)
+    )
+    published = 0
+    for release_id in due:
+        try:
+            published += _publish_scheduled(release_id, now)
+        except Exception:
+            # Left scheduled, so the next tick tries again: never skipped, and one broken
+            # release does not hold back the others due at the same time.
+            logger.exception("Scheduled publication of release %s failed", release_id)
+    return published
+
+
+def _publish_scheduled(release_id: int, now: datetime) -> int:
+    with transaction.atomic():
+        locked = Release.objects.select_for_update().filter(pk=release_id).first()
+        if locked is None or locked.status != Status.SCHEDULED:
+            return 0  # another tick published it, or a regulator returned it meanwhile
+        if locked.scheduled_for is None or locked.scheduled_for > now:
+            return 0  # rescheduled to later while this tick was listing
+        try:
+            _publish(locked, None, now, "Scheduled publication time reached", "")
+        except TransitionRefused as refusal:
+            logger.info("Release %s not published by this tick: %s", release_id, refusal)
+            return 0
+    return 1
+
+
+# Which transitions to offer ------------------------------------------------------------------
+
+
+def available_transitions(release: Release, user: AbstractBaseUser) -> list[Transition]:
+    """The transitions this user may try on this release now (the server checks again)."""
+    offered = []
+    for transition in TRANSITIONS.values():
+        if release.status not in transition.from_statuses:
+            continue
+        if not user.has_perm(f"releases.{transition.permission}"):
+            continue
+        if transition.action == Action.APPROVE and release.submitted_by_id == user.pk:
+            continue
+        offered.append(transition)
+    return offered
+
+
+def inputs_changed(release: Release) -> bool:
+    """Whether the stored inputs differ from those the release was computed with."""
+    try:
+        return computation.load_inputs(release).checksum != release.input_checksum
+    except computation.ReleaseNotComputable:
+        return True
+
+
+# Shared steps --------------------------------------------------------------------------------
+
+
+@contextmanager
+def _locked(release: Release) -> Iterator[Release]:
+    """The release's row, locked until the transaction ends.
+
+    Without the lock two regulators (or two beat ticks) could both read "approved" and both
+    act on it. The status compare-and-set in `_save` keeps that true on SQLite, which has no
+    row locks.
+    """
+    with transaction.atomic():
+        try:
+            locked = Release.objects.select_for_update().get(pk=release.pk)
+        except Release.DoesNotExist as error:
+            raise TransitionRefused(f"Release {release.pk} no longer exists.") from error
+        yield locked
+
+
+def _check(
+    release: Release, user: AbstractBaseUser | None, transition: Transition, reason: str = ""
+) -> None:
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise TransitionRefused("Only a signed-in, active user can change a release.")
+    if not user.has_perm(f"releases.{transition.permission}"):
+        raise TransitionRefused(
+            f"You do not have the right to {transition.label.lower()} releases: that needs "
+            f"the {transition.role} role."
+        )
+    if release.status not in transition.from_statuses:
+        allowed = " or ".join(Status(s).label.lower() for s in transition.from_statuses)
+        raise TransitionRefused(
+            f"{release} is {release.get_status_display().lower()}; only a release that is "
+            f"{allowed} can be given “{transition.label.lower()}”."
+        )
+    if transition.needs_reason and not reason.strip():
+        raise TransitionRefused(f"“{transition.label}” needs a written reason.")
+
+
+def _require_current_computation(release: Release, becoming: str) -> None:
+    """Refuse unless the release's results were computed from the inputs as they are now."""
+    if release.computation in (Release.Computation.QUEUED, Release.Computation.RUNNING):
+        raise TransitionRefused(
+            f"{release} is being computed; it can be {becoming} once the computation finishes."
+        )
+    if release.computation == Release.Computation.FAILED:
+        raise TransitionRefused(
+            f"The last computation of {release} failed ({release.failure_reason}); fix that "
+            f"and recompute before it can be {becoming}."
+        )
+    if release.computation != Release.Computation.COMPUTED or not release.input_checksum:
+        raise TransitionRefused(
+            f"{release} has not been computed; compute it before it can be {becoming}."
+        )
+    try:
+        current = computation.load_inputs(release).checksum
+    except computation.ReleaseNotComputable as error:
+        raise TransitionRefused(f"{release} cannot be {becoming}: {error}") from error
+    if current != release.input_checksum:
+        hint = "recompute it" if release.status == Status.DRAFT else "return it for changes"
+        raise TransitionRefused(
+            f"The inputs of {release} changed since it was computed, so its numbers are out of "
+            f"date: {hint} before it can be {becoming}."
+        )
+
+
+def _save(
+    release: Release,
+    from_status: str,
+    user: AbstractBaseUser | None,
+    action: str,
+    reason: str,
+    request_id: str,
+    fields: list[str],
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Claim the state change, save it with its history, and write the audit entry."""
+    # Compare-and-set on the status: the decisive step where a database has no row locks.
+    claimed = Release.objects.filter(pk=release.pk, status=from_status).update(
+        status=release.status
+    )
+    if not claimed:
+        raise TransitionRefused(f"{release} changed while this was being decided; reload it.")
+    release._history_user = user
+    label = ReleaseTransition.Action(action).label
+    # simple-history keeps at most 100 characters of reason; the audit row keeps all of it.
+    release._change_reason = (f"{label}: {reason.strip()}" if reason.strip() else label)[:100]
+    release.save(update_fields=fields)
+    _audit(release, from_status, release.status, user, action, reason, request_id, details)
+
+
+def _audit(
+    release: Release,
+    from_status: str,
+    to_status: str,
+    user: AbstractBaseUser | None,
+    action: str,
+    reason: str,
+    request_id: str,
+    details: dict[str, Any] | None = None,
+) -> ReleaseTransition:
+    return ReleaseTransition.objects.create(
+        release=release,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        user=user,
+        reason=reason.strip(),
+        request_id=request_id[:64],
+        details={"input_checksum": release.input_checksum, **(details or {})},
+    )
+
+
+def _publish(
+    release: Release, user: AbstractBaseUser | None, now: datetime, reason: str, request_id: str
+) -> None:
+    """Approved or scheduled → published, and the revision it corrects → superseded."""
+    previous = release.status
+    release.status = Status.PUBLISHED
+    release.published_at = now
+    _save(
+        release,
+        previous,
+        user,
+        Action.PUBLISH,
+        reason,
+        request_id,
+        ["status", "published_at"],
+        details={"scheduled_for": release.scheduled_for.isoformat()}
+        if release.scheduled_for
+        else None,
+    )
+    if release.supersedes_id is not None:
+        old = Release.objects.select_for_update().get(pk=release.supersedes_id)
+        if old.status == Status.PUBLISHED:
+            old.status = Status.SUPERSEDED
+            _save(
+                old,
+                Status.PUBLISHED,
+                user,
+                Action.SUPERSEDE,
+                f"Corrected by revision {release.revision}",
+                request_id,
+                ["status"],
+                details={"superseded_by": release.pk},
+            )
+    _send_on_commit(release_published, release.pk)
+    release_id = release.pk
+    transaction.on_commit(lambda: notifications.release_published(release_id), robust=True)
+
+
+def _send_on_commit(signal: Any, release_id: int) -> None:
+    def send() -> None:
+        release = Release.objects.select_related("quarter", "peer_group", "framework").get(
+            pk=release_id
+        )
+        # A failing receiver (cache, interventions) must not undo or hide a publication that
+        # has already happened; it is logged for its owner to fix.
+        for receiver, outcome in signal.send_robust(sender=Release, release=release):
+            if isinstance(outcome, Exception):
+                logger.error(
+                    "Receiver %r of a release signal failed for %s",
+                    receiver,
+                    release,
+                    exc_info=outcome,
+                )
+
+    transaction.on_commit(send)
+
+
+def _refresh(release: Release, locked: Release) -> Release:
+    """Bring the caller's instance up to date with what was saved."""
+    for field in Release._meta.concrete_fields:
+        setattr(release, field.attname, getattr(locked, field.attname))
+    for name in ("submitted_by", "approved_by"):
+        if name in locked._state.fields_cache:
+            release._state.fields_cache[name] = locked._state.fields_cache[name]
+        else:
+            release._state.fields_cache.pop(name, None)
+    return release
+
+
+# Correction notes ----------------------------------------------------------------------------
+
+
+def _hand_written_note(note: str) -> str:
+    """The regulator's part of a correction note, without the generated list of changes."""
+    return note.split(CHANGES_HEADING, 1)[0].rstrip()
+
+
+def correction_changes(release: Release) -> list[str]:
+    """For a correction: one line per trust whose segment, rank or average differs from the
+    revision it corrects, or which appears in only one of them."""
+    if release.supersedes_id is None:
+        return []
+    from releases.models import TrustResult
+
+    def rows(release_id: int) -> dict[str, tuple[int | None, int | None, Decimal | None]]:
+        return {
+            code: (segment, rank, average)
+            for code, segment, rank, average in TrustResult.objects.filter(
+                release_id=release_id
+            ).values_list("trust__ods_code", "segment", "rank", "average_score")
+        }
+
+    old, new = rows(release.supersedes_id), rows(release.pk)
+    lines = []
+    for code in sorted(old.keys() | new.keys()):
+        if code not in new:
+            lines.append(f"{code}: no longer in the table")
+            continue
+        if code not in old:
+            lines.append(f"{code}: added to the table")
+            continue
+        changes = [
+            f"{label} {before} → {after}"
+            for label, before, after in zip(
+                ("segment", "rank", "average score"), old[code], new[code], strict=True
+            )
+            if before != after
+        ]
+        if changes:
+            lines.append(f"{code}: " + ", ".join(changes))
+    return lines
+
+
+def _with_changes(release: Release) -> str:
+    lines = correction_changes(release) or ["No trust's segment, rank or average score changed."]
+    revision = release.supersedes.revision if release.supersedes else release.revision - 1
+    return (
+        _hand_written_note(release.correction_note)
+        + f"\n\n{CHANGES_HEADING} {revision}:\n"
+        + "\n".join(f"- {line}" for line in lines)
+    )

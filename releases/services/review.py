@@ -1,0 +1,204 @@
+"""What the checker looks at before approving a release.
+
+Changes against the previous quarter's published release (segment changes, largest rank movers,
+metrics a trust newly lacks or newly has), data completeness per trust, values far outside the
+peer group's usual range, and the parameters it was computed with. A fixed handful of queries
+whatever the size of the peer group.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils import timezone
+
+from metrics.models import MetricDefinition
+from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
+from releases.services import lifecycle
+from trusts.models import Trust
+
+# Tukey's "far out" fences: beyond three interquartile ranges from the quartiles a value is
+# rare enough in any plausible distribution to be worth a second look before publication.
+FENCE = Decimal(3)
+
+
+@dataclass(frozen=True)
+class SegmentChange:
+    trust: Trust
+    before: int | None
+    after: int | None
+
+
+@dataclass(frozen=True)
+class RankMove:
+    trust: Trust
+    before: int
+    after: int
+
+    @property
+    def places(self) -> int:
+        """Places gained (positive is up the table)."""
+        return self.before - self.after
+
+
+@dataclass(frozen=True)
+class CoverageChange:
+    trust: Trust
+    newly_missing: list[str]
+    newly_present: list[str]
+
+
+@dataclass(frozen=True)
+class Completeness:
+    trust: Trust
+    scored: int
+    expected: int
+    missing: list[str]
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.scored / self.expected) if self.expected else 100
+
+
+@dataclass(frozen=True)
+class UnusualValue:
+    trust: Trust
+    metric_code: str
+    value: Decimal
+    low: Decimal
+    high: Decimal
+
+
+@dataclass
+class ReleaseReview:
+    release: Release
+    previous: Release | None
+    inputs_changed: bool
+    parameters: list[tuple[str, str]]
+    segment_changes: list[SegmentChange] = field(default_factory=list)
+    rank_movers: list[RankMove] = field(default_factory=list)
+    coverage_changes: list[CoverageChange] = field(default_factory=list)
+    completeness: list[Completeness] = field(default_factory=list)
+    unusual_values: list[UnusualValue] = field(default_factory=list)
+
+
+def previous_published(release: Release) -> Release | None:
+    """The previous quarter's published release of the same peer group, if any."""
+    quarter = release.quarter
+    year, number = (
+        (quarter.year_start, quarter.number - 1)
+        if quarter.number > 1
+        else (quarter.year_start - 1, 4)
+    )
+    return (
+        Release.objects.published()
+        .filter(
+            peer_group_id=release.peer_group_id, quarter__year_start=year, quarter__number=number
+        )
+        .select_related("quarter")
+        .first()
+    )
+
+
+def review_release(release: Release, movers: int = 10) -> ReleaseReview:
+    previous = previous_published(release)
+    review = ReleaseReview(
+        release=release,
+        previous=previous,
+        inputs_changed=release.computed_at is not None and lifecycle.inputs_changed(release),
+        parameters=_parameters(release),
+    )
+    current = {
+        r.trust_id: r for r in TrustResult.objects.filter(release=release).select_related("trust")
+    }
+    scored = _scored_metrics(release)
+
+    if previous is not None:
+        before = {r.trust_id: r for r in TrustResult.objects.filter(release=previous)}
+        moves = []
+        for trust_id, now in current.items():
+            then = before.get(trust_id)
+            if then is None:
+                continue
+            if then.segment != now.segment:
+                review.segment_changes.append(SegmentChange(now.trust, then.segment, now.segment))
+            if then.rank and now.rank and then.rank != now.rank:
+                moves.append(RankMove(now.trust, then.rank, now.rank))
+        moves.sort(key=lambda m: (-abs(m.places), m.trust.name))
+        review.rank_movers = moves[:movers]
+        earlier = _scored_metrics(previous)
+        for trust_id, now in current.items():
+            if trust_id not in before:
+                continue
+            missing = sorted(earlier.get(trust_id, set()) - scored.get(trust_id, set()))
+            present = sorted(scored.get(trust_id, set()) - earlier.get(trust_id, set()))
+            if missing or present:
+                review.coverage_changes.append(CoverageChange(now.trust, missing, present))
+        review.segment_changes.sort(key=lambda c: c.trust.name)
+        review.coverage_changes.sort(key=lambda c: c.trust.name)
+
+    expected = sorted(
+        MetricDefinition.objects.filter(
+            framework_id=release.framework_id, counted=True
+        ).values_list("metric__code", flat=True)
+    )
+    for result in sorted(current.values(), key=lambda r: r.trust.name):
+        have = scored.get(result.trust_id, set())
+        missing = [code for code in expected if code not in have]
+        review.completeness.append(
+            Completeness(result.trust, len(expected) - len(missing), len(expected), missing)
+        )
+    review.completeness.sort(key=lambda c: (c.percent, c.trust.name))
+    review.unusual_values = _unusual_values(release)
+    return review
+
+
+def _scored_metrics(release: Release) -> dict[int, set[str]]:
+    scored: dict[int, set[str]] = defaultdict(set)
+    for trust_id, code in MetricResult.objects.filter(
+        release=release, score__isnull=False
+    ).values_list("trust_id", "metric__code"):
+        scored[trust_id].add(code)
+    return scored
+
+
+def _unusual_values(release: Release) -> list[UnusualValue]:
+    fences: dict[int, tuple[Decimal, Decimal]] = {}
+    for statistics in MetricPeerStatistics.objects.filter(
+        release=release, lower_quartile__isnull=False, upper_quartile__isnull=False
+    ):
+        spread = statistics.upper_quartile - statistics.lower_quartile
+        if spread > 0:
+            fences[statistics.metric_id] = (
+                statistics.lower_quartile - FENCE * spread,
+                statistics.upper_quartile + FENCE * spread,
+            )
+    if not fences:
+        return []
+    unusual = []
+    for result in MetricResult.objects.filter(
+        release=release, metric_id__in=fences, value__isnull=False
+    ).select_related("trust", "metric"):
+        low, high = fences[result.metric_id]
+        if not low <= result.value <= high:
+            unusual.append(UnusualValue(result.trust, result.metric.code, result.value, low, high))
+    unusual.sort(key=lambda u: (u.metric_code, u.trust.name))
+    return unusual
+
+
+def _parameters(release: Release) -> list[tuple[str, str]]:
+    return [
+        ("Framework", str(release.framework)),
+        ("Threshold method", release.get_threshold_method_display()),
+        ("Thresholds t1 / t2 / t3", f"{release.t1} / {release.t2} / {release.t3}"),
+        ("Random seed", str(release.seed)),
+        ("Bootstrap replicates", str(release.replicates)),
+        ("Supplied scores used", "yes" if release.use_supplied_scores else "no"),
+        ("Input checksum (SHA-256)", release.input_checksum or "not computed"),
+        (
+            "Computed at",
+            f"{timezone.localtime(release.computed_at):%d %b %Y %H:%M}"
+            if release.computed_at
+            else "never",
+        ),
+    ]
