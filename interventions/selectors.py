@@ -82,13 +82,6 @@ def public_support_for(
 # The trust area: a board member's own trust only. Every function takes the trust already
 # resolved through `board_trust_or_404`, so none of them can reach another trust's rows.
 
-EMBARGOED_STATUSES = (
-    Release.Status.SUBMITTED,
-    Release.Status.APPROVED,
-    Release.Status.SCHEDULED,
-)
-PREVIEW_PERMISSION = "releases.preview_release"
-
 
 def board_trust_or_404(user: Any, ods_code: str) -> Trust:
     """The trust, if `user` sits on its board; 404 otherwise, so other trusts are not revealed."""
@@ -98,11 +91,8 @@ def board_trust_or_404(user: Any, ods_code: str) -> Trust:
 def viewable_releases(trust: Trust, user: Any) -> ReleaseQuerySet:
     """Releases with a row for this trust that its board may see: published, and embargoed
     ones (submitted, approved or scheduled) if the user may preview them."""
-    statuses = [Release.Status.PUBLISHED]
-    if user.has_perm(PREVIEW_PERMISSION):
-        statuses += EMBARGOED_STATUSES
     return (
-        Release.objects.filter(status__in=statuses, trust_results__trust=trust)
+        Release.objects.visible_to_board(trust, user)
         .select_related("quarter", "peer_group")
         .order_by("-quarter__year_start", "-quarter__number", "-revision")
     )
@@ -121,10 +111,8 @@ def latest_published_result(trust: Trust) -> TrustResult | None:
 
 def embargoed_results(trust: Trust, user: Any) -> list[TrustResult]:
     """This trust's own rows in tables not yet published, if the user may preview them."""
-    if not user.has_perm(PREVIEW_PERMISSION):
-        return []
     return list(
-        TrustResult.objects.filter(trust=trust, release__status__in=EMBARGOED_STATUSES)
+        TrustResult.objects.filter(trust=trust, release__in=Release.objects.previewable_by(user))
         .select_related("release__quarter", "release__peer_group")
         .order_by("-release__quarter__year_start", "-release__quarter__number")
     )

@@ -19,6 +19,7 @@ from interventions.models import ActionUpdate, FreedomGrant, SupportAction, Supp
 from interventions.services import InterventionError
 from interventions.services import support as support_services
 from interventions.services.support import latest_evaluation
+from releases.models import Release
 from trusts.models import Trust
 
 LOGIN_URL = "trust_area:login"
@@ -61,7 +62,7 @@ def trust_release(request: HttpRequest, ods_code: str, release_id: int) -> HttpR
     context = {
         "trust": trust,
         "release": release,
-        "embargoed": release.status in selectors.EMBARGOED_STATUSES,
+        "embargoed": release.status in Release.EMBARGOED_STATUSES,
         "result": selectors.own_result(release, trust),
         "scores": selectors.own_metric_scores(release, trust),
     }

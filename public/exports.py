@@ -21,7 +21,6 @@ from django.conf import settings
 from openpyxl import Workbook
 
 from metrics.models import MetricDefinition, Observation
-from public.selectors import READABLE_STATUSES
 from releases.engine.bootstrap import LIKELY_RANGE_PERCENTILES
 from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
 
@@ -138,7 +137,7 @@ def metadata(release: Release, units: dict[str, str], synthetic: bool) -> dict[s
 
 
 def release_data(release: Release) -> ReleaseData:
-    if release.status not in READABLE_STATUSES:
+    if release.status not in Release.READABLE_STATUSES:
         raise ValueError(f"{release} is not published: nothing of it may be downloaded.")
     rows = list(
         TrustResult.objects.filter(release=release)

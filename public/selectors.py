@@ -43,15 +43,6 @@ from releases.models import MetricPeerStatistics, MetricResult, Release, TrustRe
 from releases.services.computation import previous_release
 from trusts.models import ContextMeasure, PeerGroup, Region, Trust
 
-# A withdrawn release is visible only as its notice; callers check `is_withdrawn`.
-VISIBLE_STATUSES = (
-    Release.Status.PUBLISHED,
-    Release.Status.SUPERSEDED,
-    Release.Status.WITHDRAWN,
-)
-# Releases whose numbers may be shown.
-READABLE_STATUSES = (Release.Status.PUBLISHED, Release.Status.SUPERSEDED)
-
 QUARTER_SLUG = re.compile(r"^(\d{4})-(\d{2})-q([1-4])$")
 MAX_COMPARED_TRUSTS = 4
 
@@ -65,7 +56,7 @@ class ReleaseWithdrawn(Exception):
 
 
 def visible_releases() -> QuerySet[Release]:
-    return Release.objects.filter(status__in=VISIBLE_STATUSES).select_related(
+    return Release.objects.public().select_related(
         "quarter", "peer_group", "framework", "supersedes"
     )
 
@@ -138,7 +129,7 @@ def previous_published(release: Release) -> Release | None:
 
 def league_table_rows(release: Release, previous: Release | None = None) -> QuerySet[TrustResult]:
     """Rows of a readable release with trust and region, annotated with published movement."""
-    if release.status not in READABLE_STATUSES:
+    if release.status not in Release.READABLE_STATUSES:
         return TrustResult.objects.none()
     rows = TrustResult.objects.filter(release=release).select_related("trust", "trust__region")
     if previous is None:
@@ -491,7 +482,7 @@ def methodology() -> list[FrameworkMethod]:
     frameworks' rows for quarters not yet published.
     """
     releases = list(
-        Release.objects.filter(status__in=READABLE_STATUSES)
+        Release.objects.readable()
         .select_related("quarter", "peer_group", "framework")
         .order_by("peer_group__display_order", "quarter__year_start", "quarter__number", "revision")
     )

@@ -20,10 +20,53 @@ class PublishedDataIsFixed(PermissionDenied):
     """
 
 
+PREVIEW_PERMISSION = "releases.preview_release"
+
+
+def _may_preview(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.has_perm(PREVIEW_PERMISSION))
+
+
 class ReleaseQuerySet(models.QuerySet["Release"]):
+    """Who may see which releases: the one place these rules live. The public site, the API,
+    the trust area and the admin all ask here."""
+
     def published(self) -> "ReleaseQuerySet":
-        """Releases the public may see: published and not superseded or withdrawn."""
+        """The current revision of every published table: not superseded or withdrawn."""
         return self.filter(status=Release.Status.PUBLISHED)
+
+    def public(self) -> "ReleaseQuerySet":
+        """Releases the public site knows of: readable ones, and withdrawn ones as a notice."""
+        return self.filter(status__in=Release.PUBLIC_STATUSES)
+
+    def readable(self) -> "ReleaseQuerySet":
+        """Releases whose numbers anyone may read: published, or superseded by a correction."""
+        return self.filter(status__in=Release.READABLE_STATUSES)
+
+    def embargoed(self) -> "ReleaseQuerySet":
+        """Releases whose numbers are final but not yet public (board previews)."""
+        return self.filter(status__in=Release.EMBARGOED_STATUSES)
+
+    def previewable_by(self, user: Any) -> "ReleaseQuerySet":
+        """Embargoed releases with a row for a trust on whose board `user` sits, if the user
+        holds the preview right; none otherwise."""
+        if not user.is_authenticated or not user.is_active or not user.has_perm(PREVIEW_PERMISSION):
+            return self.none()
+        return (
+            self.embargoed().filter(trust_results__trust__board_memberships__user=user).distinct()
+        )
+
+    def visible_to_board(self, trust: Any, user: Any) -> "ReleaseQuerySet":
+        """Releases with a row for `trust` that its board member `user` may see: published ones,
+        and embargoed ones if the user may preview. The caller has checked the membership."""
+        statuses = [Release.Status.PUBLISHED]
+        if _may_preview(user):
+            statuses += Release.EMBARGOED_STATUSES
+        return self.filter(status__in=statuses, trust_results__trust=trust)
+
+    def fixing_inputs(self) -> "ReleaseQuerySet":
+        """Releases whose inputs a second regulator has signed off, so they may not change."""
+        return self.filter(status__in=Release.INPUTS_FIXED_STATUSES)
 
     def delete(self) -> tuple[int, dict[str, int]]:
         # Only a draft may disappear: anything submitted has an audit trail to keep.
@@ -43,6 +86,18 @@ class Release(models.Model):
         PUBLISHED = "published", "Published"
         SUPERSEDED = "superseded", "Superseded by a correction"
         WITHDRAWN = "withdrawn", "Withdrawn"
+
+    # Known to the public site (a withdrawn release only as its notice).
+    PUBLIC_STATUSES = (Status.PUBLISHED, Status.SUPERSEDED, Status.WITHDRAWN)
+    # Whose numbers may be shown to anyone.
+    READABLE_STATUSES = (Status.PUBLISHED, Status.SUPERSEDED)
+    # Checked and not yet public: a trust's board may preview its own row.
+    EMBARGOED_STATUSES = (Status.SUBMITTED, Status.APPROVED, Status.SCHEDULED)
+    # Signed off by a second regulator: changing the inputs would make the numbers shown (or
+    # about to be shown) disagree with the data they claim to come from.
+    INPUTS_FIXED_STATUSES = (Status.APPROVED, Status.SCHEDULED, Status.PUBLISHED)
+    # A correction being prepared: from then on the corrected data may go in.
+    OPEN_CORRECTION_STATUSES = (Status.DRAFT, Status.SUBMITTED)
 
     class Computation(models.TextChoices):
         NOT_COMPUTED = "none", "Not computed"

@@ -118,7 +118,7 @@ class ReleaseFilterSet(django_filters.FilterSet):
     peer_group = django_filters.CharFilter(field_name="peer_group__slug", label="Peer group slug")
     quarter = django_filters.CharFilter(method="in_quarter", label='Quarter, e.g. "2025-26-q4"')
     status = django_filters.ChoiceFilter(
-        choices=[(s.value, s.label) for s in selectors.VISIBLE_STATUSES]
+        choices=[(s.value, s.label) for s in Release.PUBLIC_STATUSES]
     )
 
     class Meta:
@@ -256,7 +256,7 @@ class FrameworkViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Framework]:
         return (
-            Framework.objects.filter(releases__status__in=selectors.READABLE_STATUSES)
+            Framework.objects.filter(releases__in=Release.objects.readable())
             .distinct()
             .select_related("peer_group")
             .prefetch_related(
@@ -279,7 +279,7 @@ class FrameworkViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
         context = super().get_serializer_context()
         by_framework: dict[int, list[Release]] = defaultdict(list)
         for release in (
-            Release.objects.filter(status__in=selectors.READABLE_STATUSES)
+            Release.objects.readable()
             .select_related("quarter", "peer_group", "framework")
             .order_by("quarter__year_start", "quarter__number", "revision")
         ):

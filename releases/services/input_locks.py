@@ -15,15 +15,6 @@ from typing import Any
 from metrics.models import MetricDefinition
 from releases.models import PublishedDataIsFixed, Release, TrustResult
 
-Status = Release.Status
-
-# A published (or approved) release stops fixing its inputs while a later revision of the same
-# quarter and peer group is being prepared: that correction is where the corrected data goes.
-OPEN_CORRECTION_STATUSES = (Status.DRAFT, Status.SUBMITTED)
-# Statuses whose inputs a second regulator has signed off: changing them would make the numbers
-# shown (or about to be shown) disagree with the data they claim to come from.
-INPUTS_FIXED_STATUSES = (Status.APPROVED, Status.SCHEDULED, Status.PUBLISHED)
-
 
 def releases_fixing_observations(quarter_ids: Iterable[int]) -> list[Release]:
     """Releases of these quarters whose inputs are fixed: approved, scheduled or published,
@@ -31,14 +22,12 @@ def releases_fixing_observations(quarter_ids: Iterable[int]) -> list[Release]:
     quarter_ids = set(quarter_ids)
     if not quarter_ids:
         return []
-    candidates = list(
-        Release.objects.filter(quarter_id__in=quarter_ids, status__in=INPUTS_FIXED_STATUSES)
-    )
+    candidates = list(Release.objects.fixing_inputs().filter(quarter_id__in=quarter_ids))
     if not candidates:
         return []
     open_corrections = set(
         Release.objects.filter(
-            quarter_id__in=quarter_ids, status__in=OPEN_CORRECTION_STATUSES
+            quarter_id__in=quarter_ids, status__in=Release.OPEN_CORRECTION_STATUSES
         ).values_list("quarter_id", "peer_group_id", "revision")
     )
     return [
@@ -114,6 +103,6 @@ def _fixed_message(release: Release, what: str) -> str:
     state = release.get_status_display().lower()
     return f"{what} for {release.quarter} fed {release}, which is {state}: it cannot change. " + (
         "Start a correction of that release first."
-        if release.status == Status.PUBLISHED
+        if release.status == Release.Status.PUBLISHED
         else "Return the release for changes first."
     )
