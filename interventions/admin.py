@@ -13,7 +13,7 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,7 +21,9 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from interventions.forms import ReasonForm
+from adminkit.actions import confirm_with_reason
+from adminkit.history import ReasonedHistoryAdmin
+from adminkit.readonly import ReadOnlyAdminMixin
 from interventions.models import (
     ActionUpdate,
     CriterionEvaluation,
@@ -34,45 +36,8 @@ from interventions.models import (
 from interventions.services import InterventionError
 from interventions.services import freedoms as freedom_services
 from interventions.services import support as support_services
-from metrics.admin_reasons import ReasonedHistoryAdmin
 
 ReasonService = Callable[[Any, Any, str], Any]
-
-
-def _with_reason(
-    modeladmin: admin.ModelAdmin,
-    request: HttpRequest,
-    queryset: QuerySet,
-    service: ReasonService,
-    verb: str,
-) -> TemplateResponse | None:
-    """Ask for a reason on an intermediate page, then apply `service` to each selected row."""
-    form = ReasonForm(request.POST if "apply" in request.POST else None)
-    if form.is_bound and form.is_valid():
-        done, refused = 0, []
-        for obj in queryset:
-            try:
-                service(obj, request.user, form.cleaned_data["reason"])
-            except InterventionError as refusal:
-                refused.append(f"{obj}: {refusal}")
-            else:
-                done += 1
-        if done:
-            modeladmin.message_user(request, f"{verb}: {done}.", messages.SUCCESS)
-        for refusal in refused:
-            modeladmin.message_user(request, refusal, messages.ERROR)
-        return None
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": f"{verb}: give a reason",
-        "verb": verb,
-        "objects": list(queryset),
-        "form": form,
-        "opts": modeladmin.model._meta,
-        "action_name": request.POST.get("action", ""),
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "interventions/admin/reason_form.html", context)
 
 
 def reason_action(
@@ -81,7 +46,14 @@ def reason_action(
     def action(
         modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
     ) -> TemplateResponse | None:
-        return _with_reason(modeladmin, request, queryset, service, verb)
+        return confirm_with_reason(
+            modeladmin,
+            request,
+            queryset,
+            verb=verb,
+            apply=lambda obj, data: service(obj, request.user, data["reason"]),
+            refusals=(InterventionError,),
+        )
 
     action.__name__ = "action_" + verb.lower().replace(" ", "_").replace(",", "")
     return admin.action(description=f"{verb}…", permissions=[permission])(action)
@@ -466,7 +438,7 @@ class SupportActionAdmin(ReasonedAdmin):
 
 
 @admin.register(CriterionEvaluation)
-class CriterionEvaluationAdmin(admin.ModelAdmin):
+class CriterionEvaluationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["criterion", "release", "met", "summary", "evaluated_at"]
     list_filter = ["met", "release__quarter", "release__peer_group"]
     list_select_related = [
@@ -483,12 +455,3 @@ class CriterionEvaluationAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .filter(criterion__plan__in=SupportPlan.objects.visible_to(request.user))
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

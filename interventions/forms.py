@@ -47,9 +47,3 @@ class ProposeCompleteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="The regulator reads this before confirming.",
     )
-
-
-class ReasonForm(forms.Form):
-    """The reason an admin action asks for before it changes anything; kept in the history."""
-
-    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}))

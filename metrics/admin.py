@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from metrics.admin_reasons import ReasonedHistoryAdmin
+from adminkit.history import ReasonedHistoryAdmin
 from metrics.imports.uploads import UPLOAD_PERMISSION, UploadForm, confirm_upload, receive_upload
 from metrics.models import (
     Domain,

@@ -1,4 +1,6 @@
+import re
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -9,9 +11,16 @@ from simple_history.models import HistoricalRecords
 from metrics import input_locks
 from trusts.models import PeerGroup, Trust
 
+QUARTER_LABEL = re.compile(r"Q([1-4]) (\d{4})/(\d{2})")
+QUARTER_SLUG = re.compile(r"(\d{4})-(\d{2})-q([1-4])")
+
 
 class Quarter(models.Model):
-    """A financial-year quarter, labelled as NHS England writes it: "Q4 2025/26"."""
+    """A financial-year quarter, labelled as NHS England writes it: "Q4 2025/26".
+
+    The quarter arithmetic lives here and nowhere else: labels and URL slugs both ways, the
+    previous quarter, the months a quarter spans.
+    """
 
     year_start = models.PositiveSmallIntegerField(help_text="2025 for 2025/26.")
     number = models.PositiveSmallIntegerField(choices=[(n, f"Q{n}") for n in range(1, 5)])
@@ -34,6 +43,53 @@ class Quarter(models.Model):
     @property
     def slug(self) -> str:
         return f"{self.year_start}-{(self.year_start + 1) % 100:02d}-q{self.number}"
+
+    @property
+    def key(self) -> tuple[int, int]:
+        """(year_start, number): sorts quarters in time order."""
+        return (self.year_start, self.number)
+
+    @property
+    def previous_key(self) -> tuple[int, int]:
+        """(year_start, number) of the quarter before this one."""
+        return previous_quarter(self.year_start, self.number)
+
+    @staticmethod
+    def parse(text: str, *, slug_only: bool = False) -> tuple[int, int]:
+        """(year_start, number) from "Q4 2025/26" or the URL slug "2025-26-q4".
+
+        Raises ValueError, with a message for the person who wrote it, for anything else.
+        """
+        text = text.strip()
+        if not slug_only and (match := QUARTER_LABEL.fullmatch(text)):
+            number, year, short = int(match[1]), int(match[2]), int(match[3])
+        elif match := QUARTER_SLUG.fullmatch(text):
+            year, short, number = int(match[1]), int(match[2]), int(match[3])
+        else:
+            raise ValueError(f'Quarter {text!r}: write it as "Q4 2025/26".')
+        if (year + 1) % 100 != short:
+            raise ValueError(f"Quarter {text!r}: {year}/{short:02d} is not a financial year.")
+        return year, number
+
+    @staticmethod
+    def dates(year_start: int, number: int) -> tuple[date, date]:
+        """NHS financial quarters: Q1 is April to June of `year_start`, Q4 January to March."""
+        first_month = 4 + 3 * (number - 1)
+        year = year_start + (first_month - 1) // 12
+        month = (first_month - 1) % 12 + 1
+        end_month = month + 2
+        next_start = date(year + 1, 1, 1) if end_month == 12 else date(year, end_month + 1, 1)
+        return date(year, month, 1), date.fromordinal(next_start.toordinal() - 1)
+
+    @staticmethod
+    def of_month(year: int, month: int) -> tuple[int, int]:
+        """(year_start, number) of the financial quarter containing a calendar month."""
+        year_start = year if month >= 4 else year - 1
+        return year_start, (month - 4) % 12 // 3 + 1
+
+
+def previous_quarter(year_start: int, number: int) -> tuple[int, int]:
+    return (year_start, number - 1) if number > 1 else (year_start - 1, 4)
 
 
 class Framework(models.Model):

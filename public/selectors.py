@@ -12,7 +12,6 @@ one query each and joined in Python.
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -40,10 +39,8 @@ from metrics.models import (
     Thresholds,
 )
 from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
-from releases.services.computation import previous_release
 from trusts.models import ContextMeasure, PeerGroup, Region, Trust
 
-QUARTER_SLUG = re.compile(r"^(\d{4})-(\d{2})-q([1-4])$")
 MAX_COMPARED_TRUSTS = 4
 
 
@@ -70,10 +67,10 @@ def published_releases() -> QuerySet[Release]:
 
 def parse_quarter_slug(slug: str) -> tuple[int, int]:
     """(year_start, number) from "2025-26-q4"; 404 for anything else."""
-    match = QUARTER_SLUG.match(slug)
-    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
-        raise Http404("No such quarter.")
-    return int(match[1]), int(match[3])
+    try:
+        return Quarter.parse(slug, slug_only=True)
+    except ValueError as error:
+        raise Http404("No such quarter.") from error
 
 
 def release_at(peer_group: str, quarter: str, revision: int | None = None) -> Release:
@@ -120,11 +117,6 @@ def latest_published_by_peer_group() -> list[Release]:
     ):
         latest.setdefault(release.peer_group_id, release)
     return list(latest.values())
-
-
-def previous_published(release: Release) -> Release | None:
-    """The published table of the quarter before, for movement since last quarter."""
-    return previous_release(release)
 
 
 def league_table_rows(release: Release, previous: Release | None = None) -> QuerySet[TrustResult]:

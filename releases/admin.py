@@ -21,6 +21,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from adminkit.actions import CONFIRMED, confirm_with_reason
+from adminkit.readonly import ReadOnlyAdminMixin
 from releases.models import (
     MetricPeerStatistics,
     MetricResult,
@@ -110,31 +112,21 @@ class TransitionForm(forms.Form):
             del self.fields["at"]
 
 
-def perform(
-    transition: lifecycle.Transition,
-    release: Release,
-    user: Any,
-    data: dict[str, Any],
-    request_id: str,
+def _outcome(release: Release) -> str:
+    return f"{release}: {release.get_status_display().lower()}."
+
+
+def _perform(
+    transition: lifecycle.Transition, release: Release, request: HttpRequest, data: dict[str, Any]
 ) -> Release:
-    """Call the one service function behind a transition; returns the release concerned."""
-    reason = data.get("reason", "") or ""
-    match transition.action:
-        case Action.SUBMIT:
-            return lifecycle.submit(release, user, reason, request_id=request_id)
-        case Action.APPROVE:
-            return lifecycle.approve(release, user, reason, request_id=request_id)
-        case Action.RETURN:
-            return lifecycle.return_for_changes(release, user, reason, request_id=request_id)
-        case Action.SCHEDULE:
-            return lifecycle.schedule(release, user, data["at"], request_id=request_id)
-        case Action.PUBLISH:
-            return lifecycle.publish_now(release, user, request_id=request_id)
-        case Action.WITHDRAW:
-            return lifecycle.withdraw(release, user, reason, request_id=request_id)
-        case Action.START_CORRECTION:
-            return lifecycle.start_correction(release, user, reason, request_id=request_id)
-    raise Http404(f"Unknown transition {transition.action!r}")
+    return lifecycle.perform(
+        transition.action,
+        release,
+        request.user,
+        reason=data.get("reason") or "",
+        at=data.get("at"),
+        request_id=request_id(request),
+    )
 
 
 class ReleaseForm(forms.ModelForm):
@@ -166,7 +158,7 @@ class ReleaseForm(forms.ModelForm):
         return cleaned
 
 
-class TrustResultInline(admin.TabularInline):
+class TrustResultInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = TrustResult
     extra = 0
     can_delete = False
@@ -189,14 +181,8 @@ class TrustResultInline(admin.TabularInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet[TrustResult]:
         return super().get_queryset(request).select_related("trust")
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReleaseTransitionInline(admin.TabularInline):
+class ReleaseTransitionInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The audit trail, on the release's own page."""
 
     model = ReleaseTransition
@@ -215,15 +201,6 @@ class ReleaseTransitionInline(admin.TabularInline):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Whoever may see a release may see how it got there.
         return request.user.has_perm("releases.view_release")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Release)
@@ -419,18 +396,12 @@ class ReleaseAdmin(SimpleHistoryAdmin):
         status = 200
         if request.method == "POST" and form.is_valid():
             try:
-                result = perform(
-                    transition, release, request.user, form.cleaned_data, request_id(request)
-                )
+                result = _perform(transition, release, request, form.cleaned_data)
             except lifecycle.TransitionRefused as refusal:
                 form.add_error(None, refusal.message)
                 status = 409
             else:
-                self.message_user(
-                    request,
-                    f"{result}: {result.get_status_display().lower()}.",
-                    messages.SUCCESS,
-                )
+                self.message_user(request, _outcome(result), messages.SUCCESS)
                 return HttpResponseRedirect(
                     reverse("admin:releases_release_change", args=[result.pk])
                 )
@@ -513,33 +484,18 @@ class ReleaseAdmin(SimpleHistoryAdmin):
     ) -> TemplateResponse | None:
         """Ask for confirmation (and a reason or time), then apply to each selected release."""
         transition = lifecycle.TRANSITIONS[action]
-        confirmed = "post" in request.POST
-        form = TransitionForm(request.POST if confirmed else None, transition=transition)
-        if confirmed and form.is_valid():
-            rid = request_id(request)
-            for release in queryset.select_related("quarter", "peer_group"):
-                try:
-                    result = perform(transition, release, request.user, form.cleaned_data, rid)
-                except lifecycle.TransitionRefused as refusal:
-                    self.message_user(request, f"{release}: {refusal.message}", messages.ERROR)
-                else:
-                    self.message_user(
-                        request,
-                        f"{result}: {result.get_status_display().lower()}.",
-                        messages.SUCCESS,
-                    )
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": f"{transition.label}: confirm",
-            "transition": transition,
-            "form": form,
-            "queryset": queryset.select_related("quarter", "peer_group"),
-            "action_name": name,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/releases/release/action_confirmation.html", context)
+        confirmed = CONFIRMED in request.POST
+        return confirm_with_reason(
+            self,
+            request,
+            queryset.select_related("quarter", "peer_group"),
+            verb=transition.label,
+            form=TransitionForm(request.POST if confirmed else None, transition=transition),
+            apply=lambda release, data: _outcome(_perform(transition, release, request, data)),
+            refusals=(lifecycle.TransitionRefused,),
+            intro=f"{transition.label} these releases? Each is checked on its own; any that "
+            "cannot be changed is reported with the reason.",
+        )
 
     def _recompute(self, releases: list[Release], request: HttpRequest) -> None:
         for release in releases:
@@ -556,17 +512,8 @@ class ReleaseAdmin(SimpleHistoryAdmin):
             self.message_user(request, f"{release}: computation queued.", messages.SUCCESS)
 
 
-class ResultAdmin(admin.ModelAdmin):
+class ResultAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Results are written only by the computation: never added, changed or deleted here."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(TrustResult)
@@ -609,7 +556,7 @@ class MetricPeerStatisticsAdmin(ResultAdmin):
 
 
 @admin.register(ReleaseTransition)
-class ReleaseTransitionAdmin(admin.ModelAdmin):
+class ReleaseTransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every transition of every release: who, when, from what to what, and why."""
 
     list_display = ["at", "release", "action", "from_status", "to_status", "user", "reason"]
@@ -635,12 +582,3 @@ class ReleaseTransitionAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

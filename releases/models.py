@@ -64,6 +64,21 @@ class ReleaseQuerySet(models.QuerySet["Release"]):
             statuses += Release.EMBARGOED_STATUSES
         return self.filter(status__in=statuses, trust_results__trust=trust)
 
+    def previous_of(self, release: "Release") -> "Release | None":
+        """The release of the quarter before `release`, same peer group, among these: for
+        movement since last quarter. Call it on `published()` so that movement shown beside a
+        table never reveals the ranks of an unpublished one."""
+        year, number = release.quarter.previous_key
+        return (
+            self.filter(
+                peer_group_id=release.peer_group_id,
+                quarter__year_start=year,
+                quarter__number=number,
+            )
+            .select_related("quarter")
+            .first()
+        )
+
     def fixing_inputs(self) -> "ReleaseQuerySet":
         """Releases whose inputs a second regulator has signed off, so they may not change."""
         return self.filter(status__in=Release.INPUTS_FIXED_STATUSES)

@@ -3,10 +3,6 @@
 from releases.models import Release
 
 
-def quarter_key(release: Release) -> tuple[int, int]:
-    return (release.quarter.year_start, release.quarter.number)
-
-
 def locked_if_published(release: Release) -> Release | None:
     """The release, locked, if it is still the published table; None otherwise.
 

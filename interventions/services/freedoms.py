@@ -11,7 +11,7 @@ from simple_history.utils import bulk_create_with_history
 from interventions.models import FreedomGrant, FreedomType
 from interventions.services import InterventionError
 from interventions.services._audit import refuse_unless, require_reason, save_transition
-from interventions.services._releases import locked_if_published, quarter_key
+from interventions.services._releases import locked_if_published
 from metrics.models import Framework
 from releases.models import Release, TrustResult
 
@@ -111,7 +111,7 @@ def flag_reviews_for_release(release: Release) -> list[FreedomGrant]:
         flagged = []
         for grant in grants:
             result = results[grant.trust_id]
-            if quarter_key(release) < quarter_key(grant.earned_by):
+            if release.quarter.key < grant.earned_by.quarter.key:
                 continue
             if is_eligible(result, release.framework):
                 continue

@@ -21,7 +21,7 @@ from interventions.models import (
 )
 from interventions.services import InterventionError
 from interventions.services._audit import refuse_unless, require_reason, save_transition
-from interventions.services._releases import locked_if_published, quarter_key
+from interventions.services._releases import locked_if_published
 from releases.models import MetricResult, Release, TrustResult
 
 Level = SupportPlan.Level
@@ -105,7 +105,7 @@ def propose_for_release(release: Release) -> list[SupportPlan]:
 
 def _published_quarters_up_to(release: Release) -> list[Release]:
     """The peer group's published tables up to this release's quarter, newest first, one each."""
-    year, number = quarter_key(release)
+    year, number = release.quarter.key
     releases = (
         Release.objects.filter(peer_group_id=release.peer_group_id, status=Release.Status.PUBLISHED)
         .filter(
@@ -205,7 +205,7 @@ def evaluate_exit_criteria(release: Release) -> list[CriterionEvaluation]:
             )
             .exclude(evaluations__release=release)
             .select_related("plan__triggered_by__quarter", "metric")
-            if quarter_key(criterion.plan.triggered_by) < quarter_key(release)
+            if criterion.plan.triggered_by.quarter.key < release.quarter.key
         ]
         if not criteria:
             return []

@@ -22,11 +22,10 @@ from metrics.imports.base import (
     ImportReport,
     KeyRegister,
     fit_decimal,
-    quarter_of_month,
     required_columns,
     run_import,
 )
-from metrics.models import ImportRun, Metric, Observation
+from metrics.models import ImportRun, Metric, Observation, Quarter
 from trusts.models import Trust
 
 HUNDRED = Decimal(100)
@@ -210,7 +209,7 @@ def _ae_period(ctx: ImportContext, line: int, text: str) -> tuple[int, str] | No
         ctx.report.add_error(line, AE_PERIOD, text, 'not a sitrep period like "MSitAE-MAY-2026"')
         return None
     year = int(match[2])
-    year_start, number = quarter_of_month(year, month)
+    year_start, number = Quarter.of_month(year, month)
     return ctx.quarter_id(year_start, number), f"{MONTH_NAMES[month - 1]} {year}"
 
 

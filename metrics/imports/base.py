@@ -26,7 +26,6 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -321,25 +320,6 @@ class KeyRegister:
         return None
 
 
-# Quarters -----------------------------------------------------------------------------------
-
-
-def quarter_dates(year_start: int, number: int) -> tuple[date, date]:
-    """NHS financial quarters: Q1 is April to June of `year_start`, Q4 January to March after."""
-    first_month = 4 + 3 * (number - 1)
-    year = year_start + (first_month - 1) // 12
-    month = (first_month - 1) % 12 + 1
-    end_month = month + 2
-    next_start = date(year + 1, 1, 1) if end_month == 12 else date(year, end_month + 1, 1)
-    return date(year, month, 1), date.fromordinal(next_start.toordinal() - 1)
-
-
-def quarter_of_month(year: int, month: int) -> tuple[int, int]:
-    """(year_start, number) of the financial quarter containing a calendar month."""
-    year_start = year if month >= 4 else year - 1
-    return year_start, (month - 4) % 12 // 3 + 1
-
-
 # Writing ------------------------------------------------------------------------------------
 
 
@@ -431,7 +411,7 @@ class ImportContext:
         """The id of a quarter, created (with its dates) the first time a file names it."""
         key = (year_start, number)
         if key not in self._quarters:
-            start, end = quarter_dates(year_start, number)
+            start, end = Quarter.dates(year_start, number)
             quarter, created = Quarter.objects.get_or_create(
                 year_start=year_start,
                 number=number,

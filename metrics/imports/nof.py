@@ -7,7 +7,6 @@ writes audited by simple-history, and an ImportRun for every attempt.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +25,15 @@ from metrics.imports.base import (
     required_columns,
     run_import,
 )
-from metrics.models import ImportRun, Metric, Observation, TrustQuarterStatus
+from metrics.models import (
+    QUARTER_LABEL,
+    ImportRun,
+    Metric,
+    Observation,
+    Quarter,
+    TrustQuarterStatus,
+)
 from trusts.models import Trust
-
-QUARTER_LABEL = re.compile(r"Q([1-4]) (\d{4})/(\d{2})")
 
 # NOF outputs the portal computes itself (domain scores and segments, average score, segment
 # and its overrides). Importing NHS England's figures would mix theirs with ours.
@@ -244,10 +248,10 @@ def _rename_trusts(ctx: ImportContext, names: dict[int, str]) -> None:
 
 
 def _quarter_id(ctx: ImportContext, label: str) -> int | None:
-    match = QUARTER_LABEL.fullmatch(label)
-    if not match:
-        return None
-    number, year_start, year_end = int(match[1]), int(match[2]), int(match[3])
-    if (year_start + 1) % 100 != year_end:
+    if not QUARTER_LABEL.fullmatch(label.strip()):
+        return None  # the file writes quarters as labels ("Q1 2025/26"), never as slugs
+    try:
+        year_start, number = Quarter.parse(label)
+    except ValueError:
         return None
     return ctx.quarter_id(year_start, number)

@@ -171,7 +171,9 @@ class LeagueTableRowList(CachedPublicMixin, generics.ListAPIView):
             release = selectors.readable_release(self.kwargs["release_id"])
         except selectors.ReleaseWithdrawn as withdrawn:
             raise Gone(withdrawn.release) from None
-        return selectors.league_table_rows(release, selectors.previous_published(release))
+        return selectors.league_table_rows(
+            release, Release.objects.published().previous_of(release)
+        )
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.list(request, *args, **kwargs)

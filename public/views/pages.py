@@ -169,7 +169,7 @@ def league_table(
         release = selectors.release_at(peer_group, quarter, revision)
     except selectors.ReleaseWithdrawn as withdrawn:
         return withdrawn_notice(request, withdrawn.release)
-    previous = selectors.previous_published(release)
+    previous = Release.objects.published().previous_of(release)
     filterset = LeagueTableFilterSet(
         request.GET, queryset=selectors.league_table_rows(release, previous)
     )

@@ -229,25 +229,6 @@ def apply_framework_thresholds(release: Release) -> None:
         release.t1, release.t2, release.t3 = stored.t1, stored.t2, stored.t3
 
 
-def previous_release(release: Release) -> Release | None:
-    """The previous quarter's published table of the same peer group, if there is one.
-
-    Published only: movement shown beside a published table must never reveal the ranks of an
-    unpublished one.
-    """
-    quarter = release.quarter
-    year, number = (
-        (quarter.year_start, quarter.number - 1)
-        if quarter.number > 1
-        else (quarter.year_start - 1, 4)
-    )
-    return (
-        Release.objects.published()
-        .filter(peer_group=release.peer_group, quarter__year_start=year, quarter__number=number)
-        .first()
-    )
-
-
 def _acquire(release_id: int) -> bool:
     """Mark the release as computing unless another computation holds it (compare-and-set).
 
@@ -339,7 +320,7 @@ def write_results(
     release: Release, loaded: LoadedInputs, result: QuarterResult, seconds: float
 ) -> None:
     """Replace the release's results in one transaction, in bulk."""
-    previous = previous_release(release)
+    previous = Release.objects.published().previous_of(release)
     previous_rows: dict[int, tuple[int | None, int | None]] = {}
     if previous is not None:
         previous_rows = {

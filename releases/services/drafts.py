@@ -1,16 +1,11 @@
 """Finding and creating releases."""
 
-import re
-
 from django.core.exceptions import ObjectDoesNotExist
 
 from metrics.models import Framework, Quarter
 from releases.models import Release
 from releases.services.computation import apply_framework_thresholds
 from trusts.models import PeerGroup
-
-QUARTER_LABEL = re.compile(r"^Q([1-4]) (\d{4})/(\d{2})$")
-QUARTER_SLUG = re.compile(r"^(\d{4})-(\d{2})-q([1-4])$")
 
 
 class ReleaseError(Exception):
@@ -23,15 +18,10 @@ class UnknownQuarter(ReleaseError):
 
 def parse_quarter(text: str) -> Quarter:
     """A stored quarter from "Q4 2025/26" or "2025-26-q4"."""
-    text = text.strip()
-    if match := QUARTER_LABEL.match(text):
-        number, year, short = int(match[1]), int(match[2]), int(match[3])
-    elif match := QUARTER_SLUG.match(text):
-        year, short, number = int(match[1]), int(match[2]), int(match[3])
-    else:
-        raise UnknownQuarter(f'Quarter {text!r}: write it as "Q4 2025/26".')
-    if (year + 1) % 100 != short:
-        raise UnknownQuarter(f"Quarter {text!r}: {year}/{short:02d} is not a financial year.")
+    try:
+        year, number = Quarter.parse(text)
+    except ValueError as error:
+        raise UnknownQuarter(str(error)) from error
     try:
         return Quarter.objects.get(year_start=year, number=number)
     except ObjectDoesNotExist as error:

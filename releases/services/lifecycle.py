@@ -392,6 +392,41 @@ def _publish_scheduled(release_id: int, now: datetime) -> int:
     return 1
 
 
+# One dispatcher ------------------------------------------------------------------------------
+
+
+def perform(
+    action: str,
+    release: Release,
+    user: AbstractBaseUser | None,
+    *,
+    reason: str = "",
+    at: datetime | None = None,
+    request_id: str = "",
+) -> Release:
+    """Perform the transition `action` (a ReleaseTransition.Action) through its one service
+    function; the admin, the `release` command and the review screen all come through here.
+    Returns the release concerned (for a correction, the new revision)."""
+    match action:
+        case Action.SUBMIT:
+            return submit(release, user, reason, request_id=request_id)
+        case Action.APPROVE:
+            return approve(release, user, reason, request_id=request_id)
+        case Action.RETURN:
+            return return_for_changes(release, user, reason, request_id=request_id)
+        case Action.SCHEDULE:
+            if at is None:
+                raise TransitionRefused("Scheduling needs the publication date and time.")
+            return schedule(release, user, at, request_id=request_id)
+        case Action.PUBLISH:
+            return publish_now(release, user, request_id=request_id)
+        case Action.WITHDRAW:
+            return withdraw(release, user, reason, request_id=request_id)
+        case Action.START_CORRECTION:
+            return start_correction(release, user, reason, request_id=request_id)
+    raise TransitionRefused(f"There is no transition called {action!r}.")
+
+
 # Which transitions to offer ------------------------------------------------------------------
 
 

@@ -82,26 +82,8 @@ class ReleaseReview:
     unusual_values: list[UnusualValue] = field(default_factory=list)
 
 
-def previous_published(release: Release) -> Release | None:
-    """The previous quarter's published release of the same peer group, if any."""
-    quarter = release.quarter
-    year, number = (
-        (quarter.year_start, quarter.number - 1)
-        if quarter.number > 1
-        else (quarter.year_start - 1, 4)
-    )
-    return (
-        Release.objects.published()
-        .filter(
-            peer_group_id=release.peer_group_id, quarter__year_start=year, quarter__number=number
-        )
-        .select_related("quarter")
-        .first()
-    )
-
-
 def review_release(release: Release, movers: int = 10) -> ReleaseReview:
-    previous = previous_published(release)
+    previous = Release.objects.published().previous_of(release)
     review = ReleaseReview(
         release=release,
         previous=previous,

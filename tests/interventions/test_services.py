@@ -74,7 +74,7 @@ def test_it_confirms_grants_from_the_admin_with_a_reason(
     assert asked.status_code == 200
     assert b"give a reason" in asked.content
 
-    done = client.post(url, {**selection, "apply": "1", "reason": "Agreed at committee."})
+    done = client.post(url, {**selection, "post": "yes", "reason": "Agreed at committee."})
 
     assert done.status_code == 302
     proposed.refresh_from_db()

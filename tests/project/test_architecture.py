@@ -7,7 +7,7 @@ import grimp
 
 from tests.conftest import REPO
 
-APPS = ("leaguetable", "trusts", "metrics", "releases", "interventions", "public")
+APPS = ("leaguetable", "trusts", "metrics", "releases", "interventions", "public", "adminkit")
 
 
 def _import_cycles() -> list[list[str]]:

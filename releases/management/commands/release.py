@@ -1,4 +1,3 @@
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -13,14 +12,14 @@ from trusts.models import PeerGroup
 
 Action = ReleaseTransition.Action
 
-# Command word → (transition, how to call the service with the parsed options).
-ACTIONS: dict[str, tuple[str, Callable[[Release, Any, dict[str, Any]], Release]]] = {
-    "submit": (Action.SUBMIT, lambda r, u, o: lifecycle.submit(r, u, o["reason"])),
-    "approve": (Action.APPROVE, lambda r, u, o: lifecycle.approve(r, u, o["reason"])),
-    "return": (Action.RETURN, lambda r, u, o: lifecycle.return_for_changes(r, u, o["reason"])),
-    "schedule": (Action.SCHEDULE, lambda r, u, o: lifecycle.schedule(r, u, o["at"])),
-    "publish": (Action.PUBLISH, lambda r, u, o: lifecycle.publish_now(r, u)),
-    "withdraw": (Action.WITHDRAW, lambda r, u, o: lifecycle.withdraw(r, u, o["reason"])),
+# Command word → transition; lifecycle.perform calls its service function, as the admin does.
+ACTIONS: dict[str, str] = {
+    "submit": Action.SUBMIT,
+    "approve": Action.APPROVE,
+    "return": Action.RETURN,
+    "schedule": Action.SCHEDULE,
+    "publish": Action.PUBLISH,
+    "withdraw": Action.WITHDRAW,
 }
 
 
@@ -44,7 +43,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        action, call = ACTIONS[options["action"]]
+        action = ACTIONS[options["action"]]
         if options["action"] == "schedule" and options["at"] is None:
             raise CommandError("schedule needs --at, the publication time.")
         try:
@@ -53,7 +52,9 @@ class Command(BaseCommand):
             raise CommandError(f"No user is called {options['user']!r}.") from error
         release = _release(options["quarter"], options["peer_group"], action)
         try:
-            release = call(release, user, options)
+            release = lifecycle.perform(
+                action, release, user, reason=options["reason"], at=options["at"]
+            )
         except lifecycle.TransitionRefused as refusal:
             raise CommandError(f"{release}: refused: {refusal.message}") from refusal
         state = release.get_status_display().lower()

@@ -17,11 +17,9 @@ from metrics.imports.base import (
     RowError,
     file_checksum,
     inspect_file,
-    quarter_dates,
-    quarter_of_month,
 )
 from metrics.imports.nof import import_nof
-from metrics.models import ImportRun, Observation
+from metrics.models import ImportRun, Observation, Quarter
 from tests.metrics.imports.helpers import NOF_FILE, Rows, snapshot
 
 
@@ -126,7 +124,7 @@ def test_it_remembers_the_first_line_of_each_key() -> None:
     ],
 )
 def test_it_dates_financial_quarters(number: int, start: date, end: date) -> None:
-    assert quarter_dates(2025, number) == (start, end)
+    assert Quarter.dates(2025, number) == (start, end)
 
 
 @pytest.mark.parametrize(
@@ -143,7 +141,7 @@ def test_it_dates_financial_quarters(number: int, start: date, end: date) -> Non
 def test_it_finds_the_financial_quarter_of_a_month(
     year: int, month: int, expected: tuple[int, int]
 ) -> None:
-    assert quarter_of_month(year, month) == expected
+    assert Quarter.of_month(year, month) == expected
 
 
 @pytest.mark.django_db
