@@ -197,5 +197,6 @@ AXES_VERBOSE = envbool("AXES_VERBOSE", "False")
 # Board members sign in to their trust area; regulators use the admin sign-in.
 LOGIN_URL = "trust_area:login"
 
-# Reasons in the audit trail are as long as the regulator needs, not 100 characters.
+# Reasons in every history are as long as the regulator needs: the figures behind a proposal
+# or a review are part of the why.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

@@ -481,20 +481,9 @@ def methodology() -> list[FrameworkMethod]:
     framework_ids = {r.framework_id for r in releases}
     frameworks = (
         Framework.objects.filter(pk__in=framework_ids)
-        .select_related("peer_group")
+        .with_method()
         .prefetch_related(
-            Prefetch(
-                "domains",
-                queryset=Domain.objects.order_by("display_order").prefetch_related(
-                    Prefetch(
-                        "definitions",
-                        queryset=MetricDefinition.objects.select_related("metric").order_by(
-                            "display_order", "metric__code"
-                        ),
-                    )
-                ),
-            ),
-            Prefetch("thresholds", queryset=Thresholds.objects.select_related("quarter")),
+            Prefetch("thresholds", queryset=Thresholds.objects.select_related("quarter"))
         )
         .order_by("peer_group__display_order", "slug", "version")
     )

@@ -1,14 +1,9 @@
-"""Who may see which trust's interventions (the one rule every queryset and view goes through),
-and how the history records why."""
+"""Who may see which trust's interventions: the one rule every queryset and view goes through."""
 
 from typing import Any
 
 from django.db import models
 from django.db.models import Q
-
-# The history keeps the whole reason for a change, not simple-history's default 100 characters:
-# the figures behind a proposal or a review are part of the why.
-REASON_FIELD = models.TextField(null=True)
 
 # Regulators see every trust's freedoms and plans; the view permission is what makes a regulator
 # here (both regulator groups hold it, board members never do).

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from interventions.models.access import REASON_FIELD, BoardScopedQuerySet
+from interventions.models.access import BoardScopedQuerySet
 from trusts.models import Trust
 
 
@@ -17,7 +17,7 @@ class FreedomType(models.Model):
         default=True, help_text="Proposed to eligible trusts when a release is published."
     )
     display_order = models.PositiveSmallIntegerField(default=0)
-    history = HistoricalRecords(history_change_reason_field=REASON_FIELD)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["display_order", "name"]
@@ -70,7 +70,7 @@ class FreedomGrant(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords(history_change_reason_field=REASON_FIELD)
+    history = HistoricalRecords()
 
     objects = FreedomGrantQuerySet.as_manager()
 

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from interventions.models.access import REASON_FIELD, BoardScopedQuerySet
+from interventions.models.access import BoardScopedQuerySet
 from trusts.models import Trust
 
 
@@ -80,7 +80,7 @@ class SupportPlan(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords(history_change_reason_field=REASON_FIELD)
+    history = HistoricalRecords()
 
     objects = SupportPlanQuerySet.as_manager()
 
@@ -155,7 +155,7 @@ class SupportAction(models.Model):
         related_name="+",
     )
     completed_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords(history_change_reason_field=REASON_FIELD)
+    history = HistoricalRecords()
 
     objects = SupportActionQuerySet.as_manager()
 
@@ -251,7 +251,7 @@ class ExitCriterion(models.Model):
     )
     max_segment = models.PositiveSmallIntegerField(null=True, blank=True)
     consecutive_quarters = models.PositiveSmallIntegerField(default=1)
-    history = HistoricalRecords(history_change_reason_field=REASON_FIELD)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name_plural = "exit criteria"

@@ -339,8 +339,7 @@ class ImportContext:
         self.report = report
         self.run = run
         self.user = user
-        # simple-history stores at most 100 characters of reason.
-        self.change_reason = f"Imported from {path.name}"[:100]
+        self.change_reason = f"Imported from {path.name}"
         self._records = self._read()
         self._peeked: tuple[int, list[str]] | None = None
         self._quarters: dict[tuple[int, int], int] = {}

@@ -7,7 +7,7 @@ from typing import Any
 
 import django_filters
 from django.core.cache import cache
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpResponse, HttpResponseBase
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status, viewsets
@@ -18,7 +18,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from metrics.models import Domain, Framework, Metric, MetricDefinition
+from metrics.models import Framework, Metric
 from public import selectors
 from public.api import serializers
 from public.caching import CACHE_CONTROL, entry_timeout, request_key
@@ -260,20 +260,7 @@ class FrameworkViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
         return (
             Framework.objects.filter(releases__in=Release.objects.readable())
             .distinct()
-            .select_related("peer_group")
-            .prefetch_related(
-                Prefetch(
-                    "domains",
-                    queryset=Domain.objects.order_by("display_order").prefetch_related(
-                        Prefetch(
-                            "definitions",
-                            queryset=MetricDefinition.objects.select_related("metric").order_by(
-                                "display_order", "metric__code"
-                            ),
-                        )
-                    ),
-                )
-            )
+            .with_method()
             .order_by("peer_group__display_order", "slug", "version")
         )
 

@@ -537,8 +537,7 @@ def _save(
         raise TransitionRefused(f"{release} changed while this was being decided; reload it.")
     release._history_user = user
     label = ReleaseTransition.Action(action).label
-    # simple-history keeps at most 100 characters of reason; the audit row keeps all of it.
-    release._change_reason = (f"{label}: {reason.strip()}" if reason.strip() else label)[:100]
+    release._change_reason = f"{label}: {reason.strip()}" if reason.strip() else label
     release.save(update_fields=fields)
     _audit(release, from_status, release.status, user, action, reason, request_id, details)
 

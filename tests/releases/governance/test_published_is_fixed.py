@@ -59,6 +59,8 @@ def test_it_refuses_to_change_or_delete_a_published_result(published: Release) -
 
 
 def test_it_refuses_bulk_writes_to_published_results(published: Release) -> None:
+    before = list(TrustResult.objects.filter(release=published).values_list("trust_id", "segment"))
+    scores = MetricResult.objects.filter(release=published).count()
     with pytest.raises(PublishedDataIsFixed):
         TrustResult.objects.filter(release=published).update(segment=1)
     with pytest.raises(PublishedDataIsFixed):
@@ -70,7 +72,9 @@ def test_it_refuses_bulk_writes_to_published_results(published: Release) -> None
         TrustResult.objects.bulk_create(
             [TrustResult(release=published, trust=rows[0].release.trust_results.first().trust)]
         )
-    assert TrustResult.objects.filter(release=published, segment=1).count() < 10
+    after = list(TrustResult.objects.filter(release=published).values_list("trust_id", "segment"))
+    assert after == before
+    assert MetricResult.objects.filter(release=published).count() == scores
 
 
 def test_it_refuses_to_delete_a_release_past_draft(published: Release) -> None:
@@ -126,10 +130,16 @@ def test_it_lets_data_that_fed_no_signed_off_release_change(published: Release) 
     peer_pooled = published.framework.definitions.filter(pool=MetricDefinition.Pool.PEER_GROUP)
     metric = peer_pooled.first().metric
     elsewhere = make_trusts(1, peer_group="acute", prefix="A")[0]
-    Observation.objects.create(trust=elsewhere, metric=metric, quarter=published.quarter, value=1)
-    Observation.objects.create(
+    other_group = Observation.objects.create(
+        trust=elsewhere, metric=metric, quarter=published.quarter, value=1
+    )
+    other_quarter = Observation.objects.create(
         trust=observation.trust, metric=observation.metric, quarter=quarter(3), value=1
     )
+    other_quarter.value = Decimal(2)
+    other_quarter.save()
+    assert Observation.objects.get(pk=other_group.pk).value == 1
+    assert Observation.objects.get(pk=other_quarter.pk).value == 2
 
 
 def test_it_refuses_another_peer_groups_value_of_a_nationally_pooled_metric(
@@ -167,6 +177,8 @@ def test_it_fixes_inputs_from_approval_on(
             observation.save()
     else:
         observation.save()
+        observation.refresh_from_db()
+        assert observation.value == Decimal("12.5")
 
 
 def test_it_lets_inputs_change_once_a_correction_is_open(published: Release, maker: Any) -> None:
@@ -174,6 +186,8 @@ def test_it_lets_inputs_change_once_a_correction_is_open(published: Release, mak
     lifecycle.start_correction(published, maker, "OF0084 misreported")
     observation.value = Decimal("12.5")
     observation.save()
+    observation.refresh_from_db()
+    assert observation.value == Decimal("12.5")
     # The published revision's own numbers stay as they were.
     with pytest.raises(PublishedDataIsFixed):
         published.trust_results.update(segment=1)
@@ -208,6 +222,7 @@ def test_it_shows_results_read_only_in_the_admin(published: Release, superuser: 
     client = Client()
     client.force_login(superuser, backend=MODEL_BACKEND)
     result = published.trust_results.first()
+    segment = result.segment
     for name in ("trustresult", "metricresult", "metricpeerstatistics"):
         assert client.get(reverse(f"admin:releases_{name}_changelist")).status_code == 200
         assert client.get(reverse(f"admin:releases_{name}_add")).status_code == 403
@@ -216,7 +231,8 @@ def test_it_shows_results_read_only_in_the_admin(published: Release, superuser: 
     assert client.post(change, {"segment": 1}).status_code == 403
     delete = reverse("admin:releases_trustresult_delete", args=[result.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
-    result.refresh_from_db()
+    result.refresh_from_db()  # still there, unchanged
+    assert result.segment == segment
 
 
 def test_it_refuses_an_import_that_would_change_published_inputs(

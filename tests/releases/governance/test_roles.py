@@ -140,9 +140,7 @@ def test_it_allows_or_refuses_each_transition_as_an_admin_action(
     response = client.post(changelist, {**data, "post": "yes", **form_data()})
     if role in MATRIX[action][2]:
         assert confirmation.status_code == 200
-        assert "admin/adminkit/confirm_with_reason.html" in [
-            t.name for t in confirmation.templates
-        ]
+        assert "admin/adminkit/confirm_with_reason.html" in [t.name for t in confirmation.templates]
         assert response.status_code == 302
         assert_happened(action, release, roles[role])
     elif role == "board member":
