@@ -1,6 +1,6 @@
 """The portal's own downloads of a release: long-format CSV, XLSX and JSON.
 
-NHS England's league-table CSV is written by `releases.services.league_table_file`, byte for byte
+NHS England's league-table CSV is written by `releases.selectors`, byte for byte
 as NHS England publishes it; these are the richer formats. Each says what it is (release,
 revision, quarter, framework version, units, publication time, licence): the XLSX in a metadata
 sheet, the JSON in a metadata object, the CSV in columns of every row plus `metadata.json`.

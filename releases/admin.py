@@ -30,8 +30,8 @@ from releases.models import (
     ReleaseTransition,
     TrustResult,
 )
+from releases.review import review_release
 from releases.services import lifecycle
-from releases.services.review import review_release
 from releases.tasks import enqueue_compute
 
 Action = ReleaseTransition.Action

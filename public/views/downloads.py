@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 from public import exports, selectors
 from public.caching import cached_public
 from releases.models import Release
-from releases.services.league_table_file import league_table_csv
+from releases.selectors import league_table_csv
 
 # File name -> (content type, builder from a readable release to bytes).
 FORMATS: dict[str, tuple[str, Callable[[Release], bytes]]] = {

@@ -6,7 +6,7 @@ import pytest
 from openpyxl import load_workbook
 
 from releases.models import MetricResult, TrustResult
-from releases.services.league_table_file import league_table_csv
+from releases.selectors import league_table_csv
 from tests.public.conftest import correct, withdraw
 
 pytestmark = pytest.mark.django_db

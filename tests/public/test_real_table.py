@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from releases.selectors import league_table_csv
 from releases.services import computation
 from releases.services.drafts import draft_release, parse_quarter
-from releases.services.league_table_file import league_table_csv
 from tests.conftest import LEAGUE_TABLE_FILE
 from tests.public.conftest import publish
 

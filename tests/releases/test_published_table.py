@@ -14,9 +14,9 @@ from django.core.management import call_command
 
 from metrics.imports.nof import import_nof
 from releases.models import Release, TrustResult
+from releases.selectors import league_table_csv
 from releases.services import computation
 from releases.services.drafts import draft_release, parse_quarter
-from releases.services.league_table_file import league_table_csv
 from tests.conftest import LEAGUE_TABLE_FILE, NOF_FILE
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from releases.models import Release
+from releases.selectors import league_table_csv
 from releases.services.drafts import ReleaseError, parse_quarter
-from releases.services.league_table_file import league_table_csv
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""NHS England's league-table CSV for a stored release (METHODOLOGY section 7)."""
+"""Reads of stored releases: NHS England's league-table CSV of a release (METHODOLOGY section 7)."""
 
 from releases.engine import LeagueTableRow
 from releases.engine import league_table_csv as write_league_table_csv
