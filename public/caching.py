@@ -1,129 +1,384 @@
-"""The public cache: published pages and API responses, kept until the next publication.
+"""The public cache: each published page, download and API response rendered once, then served
+as stored bytes, and never one moment after what it shows stops being public.
 
-A published revision never changes, so what the public sees changes only when a release is
-published (also a correction) or withdrawn. Every cache key carries a publication version; the
-receivers below move it on at each of those events, and everything cached before is never read
-again (the backend evicts it in its own time). Only responses built from visible releases are
-stored, and only when they succeeded.
+Safety first. Every cache key carries the *publication generation*, read from the database at
+the start of the same request (`generation()`): a fingerprint of which releases are visible and
+in which state, and of the audit trails of everything else a public page shows (trust names,
+frameworks, metric definitions, thresholds, imports). A publication, withdrawal or correction
+changes it in the same transaction as the change itself, so the first request after the commit
+looks for keys nobody has stored and renders from the database. Nothing is ever deleted or
+invalidated: no cache operation has to succeed for a withdrawal to take effect, and an entry
+stored under an old generation is simply never read again (Redis expires it, the process memory
+evicts it). The generation is read *before* the view runs, so a response is never stored under
+a generation newer than the data it was rendered from.
 
-With Redis (REDIS_URL) the version is shared by every web process and worker; entries still
-expire after SHARED_TIMEOUT, so query-string variants nobody asks for again do not pile up.
-Local memory is per process, so there entries expire after LOCAL_MEMORY_TIMEOUT: a publication
-made in another process (the scheduler, another web worker) shows within that time.
+Then speed. A cacheable view is marked with `cached_public` (pages, downloads, the feed) or
+declares `public_cache_vary` (API views, which vary on `Accept`); PublicCacheMiddleware, placed
+before sessions, authentication and CSRF, answers repeated requests from:
 
-AppConfig.ready() must import this module so the receivers are connected in every process that
-publishes (web, Celery workers), not only in those that have served a page.
+1. this process's memory (LocalStore, bounded in bytes), then
+2. the shared cache (Redis in production), so each response is rendered once for all processes,
+3. else the view, whose response (bytes, headers, a gzip and a brotli copy) is stored in both.
+
+Stored responses carry a content ETag (304 on a matching If-None-Match), `Vary: Accept-Encoding`
+and CACHE_CONTROL, which lets browsers and the nginx front (deploy/nginx) keep them only a few
+seconds before revalidating, because a published table can be withdrawn.
+
+Only responses that cannot depend on who asks are stored: 200 or 410, not streamed, no cookie
+set, no `Vary: Cookie`, nothing marked private.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
-import time
-from collections.abc import Callable
-from functools import lru_cache, wraps
-from typing import Any
+import json
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeVar
 
+import brotli
 from django.conf import settings
 from django.core.cache import cache
-from django.dispatch import receiver
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.utils.cache import get_conditional_response
+from django.urls import Resolver404, get_resolver
+from django.utils.cache import cc_delim_re
+from django.utils.http import parse_etags
 
-from releases.signals import release_published, release_withdrawn
+from metrics.models import Framework, ImportRun, Metric, MetricDefinition, Thresholds
+from releases.models import Release
+from trusts.models import Trust
 
-VERSION_KEY = "publication-version"
-LOCAL_MEMORY_TIMEOUT = 60
-SHARED_TIMEOUT = 24 * 60 * 60
-# Browsers and proxies may keep a page this long; they revalidate with the ETag afterwards.
-CACHE_CONTROL = "public, max-age=60"
+# A withdrawal reaches every browser and proxy within this many seconds; the deploy/ nginx
+# cache turns a burst of requests for one page into one revalidation per page per interval.
+CACHE_CONTROL = "public, max-age=5, must-revalidate"
 CACHEABLE_STATUSES = (200, 410)
+# Redis keeps an entry this long at most; entries of past generations are never read again.
+SHARED_TIMEOUT = 24 * 60 * 60
+LOCAL_BYTES = 64 * 1024 * 1024
+MIN_COMPRESSED_SIZE = 1024
+COMPRESSIBLE = ("text/", "application/json", "application/xml", "application/atom+xml")
+# Headers that are rebuilt for each response, or that belong to one client's request.
+NOT_STORED = {
+    "content-length",
+    "content-encoding",
+    "etag",
+    "cache-control",
+    "expires",
+    "last-modified",
+    "date",
+    "vary",
+    "set-cookie",
+}
+# Statuses whose releases the public can see something of, in the generation's fingerprint.
+VISIBLE = (Release.Status.PUBLISHED, Release.Status.SUPERSEDED, Release.Status.WITHDRAWN)
+
+View = TypeVar("View", bound=Callable[..., Any])
 
 
-def entry_timeout() -> int:
-    backend = settings.CACHES["default"]["BACKEND"]
-    return LOCAL_MEMORY_TIMEOUT if backend.endswith("LocMemCache") else SHARED_TIMEOUT
+def cached_public(view: View) -> View:
+    """Mark a public view whose response depends only on its URL and the published data."""
+    view.public_cache_vary = ()  # type: ignore[attr-defined]
+    return view
+
+
+# The generation -----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _generation_sql() -> tuple[str, tuple[str, ...]]:
+    release = Release._meta.db_table
+    parts = [
+        # Visible statuses only grow or move forward (published → superseded or withdrawn),
+        # so each status's count and id sum change whenever what the public sees of releases
+        # does, whichever code path changed it.
+        f"SELECT status, COUNT(*), SUM(id) FROM {release} "
+        f"WHERE status IN (%s, %s, %s) GROUP BY status"
+    ]
+    for model in (Release, Trust, Framework, Metric, MetricDefinition, Thresholds):
+        history = model.history.model._meta.db_table  # type: ignore[attr-defined]
+        parts.append(f"SELECT '{history}', MAX(history_id), 0 FROM {history}")
+    # An import finishes (and its data lands) in one transaction: context measures included.
+    parts.append(f"SELECT 'imports', COUNT(finished_at), 0 FROM {ImportRun._meta.db_table}")
+    return " UNION ALL ".join(parts) + " ORDER BY 1", tuple(str(status) for status in VISIBLE)
+
+
+def generation() -> str:
+    """The publication generation: one query, read afresh in every request that uses it."""
+    sql, params = _generation_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return hashlib.blake2b(repr(rows).encode(), digest_size=8).hexdigest()
 
 
 @lru_cache(maxsize=1)
 def namespace() -> str:
     """Keys of one database only: a scratch copy (a benchmark, a restore being checked) that
-    shares the Redis server must never serve, or drop, the real site's pages."""
+    shares the Redis server must never serve the real site's pages."""
     database = settings.DATABASES["default"]
     where = f"{database.get('HOST', '')}:{database.get('PORT', '')}/{database['NAME']}"
     return "public:" + hashlib.sha256(where.encode()).hexdigest()[:12]
 
 
-def publication_version() -> int:
-    """The current publication version; a fresh one if the backend lost it."""
-    key = f"{namespace()}:{VERSION_KEY}"
-    version = cache.get(key)
-    if version is None:
-        # Time-based, so a counter evicted and recreated never meets keys it had before.
-        cache.add(key, time.time_ns() // 1000, None)
-        version = cache.get(key) or time.time_ns() // 1000
-    return int(version)
+# Stored responses -------------------------------------------------------------------------
 
 
-def invalidate() -> None:
-    """Forget everything cached for the public."""
-    key = f"{namespace()}:{VERSION_KEY}"
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A response as the public gets it, with its compressed copies."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    gzip: bytes | None
+    brotli: bytes | None
+    etag: str
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzip or b"") + len(self.brotli or b"")
+
+    @classmethod
+    def of(cls, response: HttpResponse) -> Stored:
+        body = response.content
+        content_type = response.get("Content-Type", "")
+        compressed_gzip = compressed_brotli = None
+        if len(body) >= MIN_COMPRESSED_SIZE and content_type.startswith(COMPRESSIBLE):
+            compressed_gzip = gzip.compress(body, compresslevel=6, mtime=0)
+            compressed_brotli = brotli.compress(body, quality=BROTLI_QUALITY)
+        headers = tuple(
+            (name, value) for name, value in response.items() if name.lower() not in NOT_STORED
+        )
+        etag = 'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        return cls(response.status_code, headers, body, compressed_gzip, compressed_brotli, etag)
+
+    def respond(self, request: HttpRequest, vary: Iterable[str]) -> HttpResponse:
+        vary_on = [*vary, "Accept-Encoding"] if self.gzip is not None else list(vary)
+        if self.status == 200 and _etag_matches(request.headers.get("If-None-Match"), self.etag):
+            response = HttpResponse(status=304)
+        else:
+            encoding, body = self._body_for(request.headers.get("Accept-Encoding", ""))
+            response = HttpResponse(b"" if request.method == "HEAD" else body, status=self.status)
+            for name, value in self.headers:
+                response[name] = value
+            if encoding:
+                response["Content-Encoding"] = encoding
+            response["Content-Length"] = str(len(body))
+        if self.status == 200:
+            response["ETag"] = self.etag
+        response["Cache-Control"] = CACHE_CONTROL
+        if vary_on:
+            response["Vary"] = ", ".join(vary_on)
+        return response
+
+    def _body_for(self, accept_encoding: str) -> tuple[str, bytes]:
+        if self.gzip is None or not accept_encoding:
+            return "", self.body
+        accepted = _accepted_encodings(accept_encoding)
+        if "br" in accepted and self.brotli is not None:
+            return "br", self.brotli
+        if "gzip" in accepted:
+            return "gzip", self.gzip
+        return "", self.body
+
+
+# Quality 5 compresses a 250 KB table page in a few milliseconds to within a few per cent of the
+# best brotli can do; 11 would take most of a second on the request that renders it.
+BROTLI_QUALITY = 5
+
+
+def _accepted_encodings(header: str) -> set[str]:
+    accepted = set()
+    for item in header.split(","):
+        name, _, parameters = item.strip().partition(";")
+        quality = parameters.strip().removeprefix("q=").strip()
+        try:
+            if quality and float(quality) <= 0:
+                continue
+        except ValueError:
+            continue
+        accepted.add(name.strip().lower())
+    return accepted
+
+
+def _etag_matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    return etag.removeprefix("W/") in {tag.removeprefix("W/") for tag in parse_etags(header)}
+
+
+class LocalStore:
+    """This process's copy of stored responses, least recently used first out, bounded in bytes.
+
+    Safe to keep as long as memory allows: keys carry the generation, so nothing here can be
+    served once what it shows has changed.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.used = 0
+        self._entries: OrderedDict[str, Stored] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Stored | None:
+        with self._lock:
+            stored = self._entries.get(key)
+            if stored is not None:
+                self._entries.move_to_end(key)
+            return stored
+
+    def put(self, key: str, stored: Stored) -> None:
+        if stored.size > self.budget // 4:
+            return
+        with self._lock:
+            previous = self._entries.pop(key, None)
+            if previous is not None:
+                self.used -= previous.size
+            self._entries[key] = stored
+            self.used += stored.size
+            while self.used > self.budget:
+                _, evicted = self._entries.popitem(last=False)
+                self.used -= evicted.size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.used = 0
+
+
+local_store = LocalStore(LOCAL_BYTES)
+
+
+def clear() -> None:
+    """Forget every stored response, here and in the shared cache (tests, operators)."""
+    local_store.clear()
+    cache.clear()
+
+
+# The middleware -----------------------------------------------------------------------------
+
+MAX_REMEMBERED_PATHS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How a cacheable view's responses are keyed, and the API view whose throttles still
+    apply to stored responses (a rate limit that a repeated URL escaped would be no limit)."""
+
+    vary: tuple[str, ...]
+    throttled_view: type | None = None
+
+
+_policies: dict[str, Policy | None] = {}
+
+
+def policy_for(path: str) -> Policy | None:
+    """The caching policy of the view at `path`; None if its responses are not cacheable.
+
+    Resolved once per path and remembered (bounded: a crawler inventing paths only makes this
+    forget and resolve again).
+    """
     try:
-        cache.incr(key)
-    except ValueError:  # no version stored yet: the next read makes a fresh one
-        cache.set(key, time.time_ns() // 1000, None)
+        return _policies[path]
+    except KeyError:
+        pass
+    policy = None
+    try:
+        view = get_resolver().resolve(path).func
+    except Resolver404:
+        pass
+    else:
+        view_class = getattr(view, "cls", None)
+        vary = getattr(view, "public_cache_vary", getattr(view_class, "public_cache_vary", None))
+        if vary is not None:
+            throttled = view_class if getattr(view_class, "throttle_classes", None) else None
+            policy = Policy(tuple(vary), throttled)
+    if len(_policies) >= MAX_REMEMBERED_PATHS:
+        _policies.clear()
+    _policies[path] = policy
+    return policy
 
 
-@receiver(release_published, dispatch_uid="public-cache-on-publish")
-@receiver(release_withdrawn, dispatch_uid="public-cache-on-withdraw")
-def drop_public_cache(sender: Any, **kwargs: Any) -> None:
-    invalidate()
+def throttled(request: HttpRequest, view_class: type) -> HttpResponse | None:
+    """The API's 429 if the view's throttles refuse this request, as DRF would answer it."""
+    from rest_framework.exceptions import Throttled
+    from rest_framework.request import Request
 
-
-def request_key(request: HttpRequest, kind: str, extra: str = "") -> tuple[str, str]:
-    """(cache key, ETag) for a request under the current publication version."""
-    version = publication_version()
-    digest = hashlib.sha256(
-        f"{request.get_host()}|{request.get_full_path()}|{extra}".encode()
-    ).hexdigest()[:32]
-    return f"{namespace()}:{kind}:{version}:{digest}", f'W/"{version:x}-{digest[:16]}"'
-
-
-def _with_headers(request: HttpRequest, response: HttpResponseBase, etag: str) -> HttpResponseBase:
-    if response.status_code == 200:
-        response["ETag"] = etag
-        conditional = get_conditional_response(request, etag=etag, response=response)
-        if conditional is not response:
-            conditional["Cache-Control"] = CACHE_CONTROL
-            return conditional
-    response["Cache-Control"] = CACHE_CONTROL
+    view = view_class()
+    api_request = Request(request)
+    view.request = api_request
+    waits = [
+        throttle.wait()
+        for throttle in view.get_throttles()
+        if not throttle.allow_request(api_request, view)
+    ]
+    if not waits:
+        return None
+    wait = max((w for w in waits if w is not None), default=None)
+    refusal = Throttled(wait)
+    response = HttpResponse(
+        json.dumps({"detail": str(refusal.detail)}),
+        status=refusal.status_code,
+        content_type="application/json",
+    )
+    if wait is not None:
+        response["Retry-After"] = str(math.ceil(wait))
     return response
 
 
-def cached_public(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Cache a public view's whole response (pages, downloads, feeds) by URL and version."""
+def storable(response: HttpResponseBase) -> bool:
+    if response.status_code not in CACHEABLE_STATUSES or response.streaming or response.cookies:
+        return False
+    vary = {value.strip().lower() for value in cc_delim_re.split(response.get("Vary", ""))}
+    cache_control = response.get("Cache-Control", "").lower()
+    personal = "private" in cache_control or "no-store" in cache_control
+    return "cookie" not in vary and not personal
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+
+class PublicCacheMiddleware:
+    """Serve cacheable public GETs from stored bytes, before sessions, authentication and CSRF
+    are even looked at; store what the views render the first time."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.method not in ("GET", "HEAD"):
-            return view(request, *args, **kwargs)
-        key, etag = request_key(request, "page")
-        stored = cache.get(key)
+            return self.get_response(request)
+        policy = policy_for(request.path_info)
+        if policy is None:
+            return self.get_response(request)
+        key = self.key(request, policy.vary, generation())
+        stored = local_store.get(key)
+        if stored is None:
+            stored = cache.get(key)
+            if stored is not None:
+                local_store.put(key, stored)
         if stored is not None:
-            status, content, headers = stored
-            response = HttpResponse(content, status=status)
-            for name, value in headers:
-                response[name] = value
-            return _with_headers(request, response, etag)
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render") and callable(response.render):
-            response = response.render()
-        if response.status_code in CACHEABLE_STATUSES and not response.streaming:
-            headers = [
-                (name, value)
-                for name, value in response.items()
-                if name.lower() in ("content-type", "content-disposition", "link", "x-robots-tag")
-            ]
-            cache.set(key, (response.status_code, response.content, headers), entry_timeout())
-        return _with_headers(request, response, etag)
+            if policy.throttled_view is not None:
+                refusal = throttled(request, policy.throttled_view)
+                if refusal is not None:
+                    return refusal
+            return stored.respond(request, policy.vary)
+        response = self.get_response(request)
+        if not storable(response):
+            return response
+        stored = Stored.of(response)
+        local_store.put(key, stored)
+        cache.set(key, stored, SHARED_TIMEOUT)
+        return stored.respond(request, policy.vary)
 
-    return wrapper
+    @staticmethod
+    def key(request: HttpRequest, vary: tuple[str, ...], current: str) -> str:
+        varying = "|".join(f"{name}={request.headers.get(name, '')}" for name in vary)
+        where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}|{varying}"
+        digest = hashlib.blake2b(where.encode(), digest_size=16).hexdigest()
+        return f"{namespace()}:{current}:{digest}"

@@ -1,9 +1,10 @@
 """Publication events, for the cross-cutting concerns that follow them.
 
 Sent by the release lifecycle service *after* the transaction commits (transaction.on_commit),
-never inside it, so receivers see the committed state. Receivers: the public cache (drops what
-it held for the peer group) and interventions (proposes freedoms and support plans, evaluates
-exit criteria). Workflow transitions themselves never happen in receivers.
+never inside it, so receivers see the committed state. Receivers: interventions (proposes
+freedoms and support plans, evaluates exit criteria). The public cache needs no signal: its keys
+follow the releases' state in the database (public/caching.py). Workflow transitions themselves
+never happen in receivers.
 
 Every signal is sent with `release` (the Release instance concerned).
 """

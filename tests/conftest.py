@@ -21,6 +21,16 @@ LEAGUE_TABLE_FILE = NHS_DATA / "nof-2025-26-q4-mental-health-community-league-ta
 
 
 @pytest.fixture(autouse=True)
+def empty_public_cache() -> Iterator[None]:
+    """Each test starts with nothing stored: rolled-back tests can reuse ids, and so repeat a
+    publication generation that meant other data in an earlier test."""
+    from public import caching
+
+    caching.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def eager_tasks() -> Iterator[None]:
     """Run Celery tasks in-process unless a test asks for the real worker.
 

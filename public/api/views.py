@@ -1,4 +1,4 @@
-"""The open API: read-only, anonymous, cached per publication, only visible releases."""
+"""The open API: read-only, anonymous, cached per publication generation, only visible releases."""
 
 from __future__ import annotations
 
@@ -6,22 +6,19 @@ from collections import defaultdict
 from typing import Any
 
 import django_filters
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpResponse, HttpResponseBase
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import APIException
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from metrics.models import Framework, Metric
 from public import selectors
 from public.api import serializers
-from public.caching import CACHE_CONTROL, entry_timeout, request_key
 from public.filtersets import LeagueTableFilterSet
 from releases.models import Release, TrustResult
 from trusts.models import Trust
@@ -59,59 +56,29 @@ class PublicPagination(LimitOffsetPagination):
 
 
 class CachedPublicMixin:
-    """Serve GETs from the public cache, with an ETag and Cache-Control.
-
-    JSON is cached as rendered bytes, so a hit costs no serialization at all; other renderers
-    (the browsable API) cache the serialized data. Throttling and content negotiation still run
-    on every request, before this.
+    """Anonymous, read-only and the same for everyone: the public cache stores the rendered
+    bytes of each response (public.caching.PublicCacheMiddleware), keyed by URL, the Accept
+    header (JSON or the browsable API) and the publication generation. Throttles still apply
+    to every request, stored or not.
     """
 
-    request: Request
-    get_renderer_context: Any
+    public_cache_vary = ("Accept",)
     # Everyone is anonymous here: the same published data for all, throttled alike, and no
     # session lookup when a signed-in regulator happens to call the open API.
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    def _cached(self, request: Request, build: Any) -> HttpResponseBase:
-        media_type = request.accepted_media_type
-        key, etag = request_key(request, "api", media_type)
-        stored = cache.get(key)
-        if stored is None:
-            try:
-                response = build()
-            except Gone as gone:
-                return withdrawn_response(gone)
-            if response.status_code != status.HTTP_200_OK:
-                return response
-            if isinstance(request.accepted_renderer, JSONRenderer):
-                content = request.accepted_renderer.render(
-                    response.data, media_type, self.get_renderer_context()
-                )
-                stored = ("json", content)
-            else:
-                stored = ("data", response.data)
-            cache.set(key, stored, entry_timeout())
-        kind, payload = stored
-        if etag in request.headers.get("If-None-Match", ""):
-            response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
-        elif kind == "json":
-            response = HttpResponse(payload, content_type=media_type)
-        else:
-            response = Response(payload)
-        response["ETag"] = etag
-        response["Cache-Control"] = CACHE_CONTROL
-        return response
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return super().list(request, *args, **kwargs)  # type: ignore[misc]
+        except Gone as gone:
+            return withdrawn_response(gone)
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        return self._cached(
-            request, lambda: super(CachedPublicMixin, self).list(request, *args, **kwargs)
-        )
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        return self._cached(
-            request, lambda: super(CachedPublicMixin, self).retrieve(request, *args, **kwargs)
-        )
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return super().retrieve(request, *args, **kwargs)  # type: ignore[misc]
+        except Gone as gone:
+            return withdrawn_response(gone)
 
 
 class ReleaseFilterSet(django_filters.FilterSet):

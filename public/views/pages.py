@@ -1,7 +1,7 @@
 """The public pages: server-rendered with the NHS.UK design system, working without JavaScript.
 
 Views only read through `public.selectors` (the visibility rule lives there) and are cached
-per publication version (`public.caching`).
+per publication generation (`public.caching`).
 """
 
 from __future__ import annotations

@@ -79,5 +79,5 @@ def test_it_uses_postgresql_redis_and_workers_when_configured() -> None:
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
         "False",
-        "django.core.cache.backends.redis.RedisCache",
+        "leaguetable.cache.ResilientRedisCache",
     ], result.stderr

@@ -1,7 +1,7 @@
 """Published (and unpublished) releases for the public site's tests.
 
-Until the lifecycle service lands, publication is a queryset update followed by the signal the
-service sends after its transaction commits, so the cache receivers run as they will in life.
+Publication here is a queryset update followed by the signal the lifecycle service sends after
+its transaction commits (test_lifecycle_cache.py goes through the service itself).
 """
 
 from collections.abc import Iterator

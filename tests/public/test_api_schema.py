@@ -16,6 +16,8 @@ from tests.public.conftest import correct, publish, withdraw
 
 EXAMPLES_PER_OPERATION = 30
 CHECKS = [not_a_server_error, response_schema_conformance]
+# The in-process WSGI transport does not decode compressed bodies as an HTTP client does.
+UNCOMPRESSED = {"Accept-Encoding": "identity"}
 
 
 @pytest.fixture
@@ -55,7 +57,7 @@ def test_the_api_keeps_to_its_schema(keep_test_connection):
             suppress_health_check=list(HealthCheck),
         )
         def check(case: schemathesis.Case) -> None:
-            response = case.call()
+            response = case.call(headers=UNCOMPRESSED)
             statuses.append(response.status_code)
             case.validate_response(response, checks=CHECKS)
 
@@ -74,7 +76,7 @@ def test_the_api_keeps_to_its_schema(keep_test_connection):
     for label, parameters in known:
         operation = schema.find_operation_by_label(label)
         case = schema.make_case(operation=operation, path_parameters=parameters)
-        response = case.call()
+        response = case.call(headers=UNCOMPRESSED)
         statuses.append(response.status_code)
         case.validate_response(response, checks=CHECKS)
     assert statuses.count(200) >= 20

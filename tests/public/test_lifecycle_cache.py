@@ -1,4 +1,4 @@
-"""The real release lifecycle drives the public cache: its signals drop what was cached."""
+"""The real release lifecycle reaches the public at once, through the cache."""
 
 import pytest
 

@@ -24,7 +24,9 @@ def test_it_computes_a_release_on_a_real_worker(broker_url: str) -> None:
     with start_worker(
         celery_app, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
     ):
-        outcome = tasks.compute_release.delay(release.pk).get(timeout=120)
+        outcome = tasks.compute_release.apply_async((release.pk,), ignore_result=False).get(
+            timeout=120
+        )
 
     assert outcome == "computed"
     release.refresh_from_db()

@@ -1,0 +1,56 @@
+"""Tasks the broker refused, and the beat job that queues them again."""
+
+from django.db import migrations, models
+from django.utils import timezone
+
+JOB = ("Queue tasks the broker refused", "leaguetable.tasks.queue_unqueued_tasks")
+
+
+def create_job(apps, schema_editor):
+    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
+    interval, _ = IntervalSchedule.objects.get_or_create(every=1, period="minutes")
+    PeriodicTask.objects.update_or_create(
+        name=JOB[0], defaults={"task": JOB[1], "interval": interval, "enabled": True}
+    )
+    # A running beat reloads its schedule when this marker changes.
+    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
+
+
+def remove_job(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=JOB[0]).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("leaguetable", "0001_roles"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name="UnqueuedTask",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("args", models.JSONField(default=list)),
+                ("kwargs", models.JSONField(default=dict)),
+                ("error", models.TextField()),
+                ("failed_at", models.DateTimeField(auto_now_add=True)),
+                ("attempts", models.PositiveIntegerField(default=1)),
+                ("last_attempt_at", models.DateTimeField(auto_now=True)),
+            ],
+            options={
+                "verbose_name": "task waiting for the queue",
+                "verbose_name_plural": "tasks waiting for the queue",
+                "ordering": ["failed_at", "pk"],
+            },
+        ),
+        migrations.RunPython(create_job, remove_job),
+    ]

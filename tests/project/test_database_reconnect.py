@@ -1,0 +1,42 @@
+"""A database connection the server dropped costs no error page: the next request reconnects.
+
+Through the real WSGI handler, whose request signals run Django's connection health check
+(`CONN_HEALTH_CHECKS`); the test client skips those signals, so it could not show this.
+"""
+
+from wsgiref.util import setup_testing_defaults
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.core.wsgi import get_wsgi_application
+from django.db import connection
+
+
+def get(path: str) -> str:
+    environ = {"PATH_INFO": path, "HTTP_HOST": "testserver", "REQUEST_METHOD": "GET"}
+    setup_testing_defaults(environ)
+    statuses = []
+    body = b"".join(
+        get_wsgi_application()(environ, lambda status, headers: statuses.append(status))
+    )
+    assert body
+    return statuses[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_next_request_after_a_dropped_connection_reconnects():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite has no server to drop the connection")
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"]
+    assert get("/") == "200 OK"
+    backend = connection.connection.info.backend_pid  # kept between requests (CONN_MAX_AGE)
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as administrator:
+        administrator.execute("SELECT pg_terminate_backend(%s)", [backend])
+
+    assert get("/") == "200 OK"
+    assert connection.connection.info.backend_pid != backend
