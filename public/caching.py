@@ -75,8 +75,6 @@ NOT_STORED = {
     "vary",
     "set-cookie",
 }
-# Statuses whose releases the public can see something of, in the generation's fingerprint.
-VISIBLE = (Release.Status.PUBLISHED, Release.Status.SUPERSEDED, Release.Status.WITHDRAWN)
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -94,18 +92,19 @@ def cached_public(view: View) -> View:
 def _generation_sql() -> tuple[str, tuple[str, ...]]:
     release = Release._meta.db_table
     parts = [
-        # Visible statuses only grow or move forward (published → superseded or withdrawn),
+        # Public statuses only grow or move forward (published → superseded or withdrawn),
         # so each status's count and id sum change whenever what the public sees of releases
         # does, whichever code path changed it.
         f"SELECT status, COUNT(*), SUM(id) FROM {release} "
-        f"WHERE status IN (%s, %s, %s) GROUP BY status"
+        f"WHERE status IN ({', '.join(['%s'] * len(Release.PUBLIC_STATUSES))}) GROUP BY status"
     ]
     for model in (Release, Trust, Framework, Metric, MetricDefinition, Thresholds):
         history = model.history.model._meta.db_table  # type: ignore[attr-defined]
         parts.append(f"SELECT '{history}', MAX(history_id), 0 FROM {history}")
     # An import finishes (and its data lands) in one transaction: context measures included.
     parts.append(f"SELECT 'imports', COUNT(finished_at), 0 FROM {ImportRun._meta.db_table}")
-    return " UNION ALL ".join(parts) + " ORDER BY 1", tuple(str(status) for status in VISIBLE)
+    statuses = tuple(str(status) for status in Release.PUBLIC_STATUSES)
+    return " UNION ALL ".join(parts) + " ORDER BY 1", statuses
 
 
 def generation() -> str:
