@@ -1,13 +1,23 @@
-"""`make bench`: the published league table page and the API list under load.
+"""`make bench`: published pages and the API against the floor, nginx serving the same bytes.
 
-Starts gunicorn with two sync workers on a free loopback port, on a scratch copy of the current
-database (a copy of the SQLite file, or a scratch PostgreSQL database when DATABASE_URL points at
-PostgreSQL), with the demo data loaded and published there if the copy has none; warms up, runs
-wrk for WEB_BENCH_SECONDS (10) on each URL, prints requests/s and p50/p99 latency, and stops
-everything it started. The current database is never changed.
+In one run, on a scratch copy of the current database (a copy of the SQLite file, or a scratch
+PostgreSQL database when DATABASE_URL points at PostgreSQL; the demo data is loaded and
+published there if the copy has none; the current database is never changed):
+
+- the app alone: gunicorn as deploy/gunicorn.conf.py runs it (2 threaded workers);
+- the floor: nginx (Debian's nginx-light, installed if missing, as wrk is) with 2 workers serving
+  the very bytes the app answered, as static files;
+- the production front: nginx with deploy/nginx/leaguetable-proxy.conf (its cache) before the app.
+
+For each URL wrk runs WEB_BENCH_SECONDS (10) with WEB_BENCH_CONNECTIONS (8) connections against
+each of the three and prints requests/s, p50 and p99 and the ratios to the floor; then 256
+connections for the same time against the app alone, with errors and p99. Everything it started
+is stopped at the end.
 
 The API's anonymous throttle is lifted for the run (API_ANON_RATE): this measures capacity, and
-wrk is one client. Target: at least 400 requests/s with p99 under 100 ms.
+wrk is one client. Targets (issue 14): the app alone at least a third of the floor with p99 under
+20 ms; at 256 connections no errors and p99 under 250 ms; through the nginx cache at least 80 %
+of the floor.
 """
 
 from __future__ import annotations
@@ -31,29 +41,45 @@ PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
 SECONDS = int(os.getenv("WEB_BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.getenv("WEB_BENCH_CONNECTIONS", "8"))
-WORKERS = 2
-TARGET_RPS, TARGET_P99_MS = 400, 100.0
+MANY_CONNECTIONS = 256
 SCRATCH_PG = "leaguetable_web_bench"
+PROXY_SNIPPET = ROOT / "deploy" / "nginx" / "leaguetable-proxy.conf"
+GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+# Issue 14's targets.
+APP_SHARE, APP_P99_MS = 1 / 3, 20.0
+FRONT_SHARE = 0.8
+MANY_P99_MS = 250.0
 
 FIND_URLS = """
 import json
 from django.utils import timezone
-from releases.models import Release
-published = Release.objects.published()
-if not published.exists():
+from releases.models import Release, TrustResult
+if not Release.objects.published().exists():
     # The demo's computed drafts, published on this scratch copy only.
-    drafts = Release.objects.filter(status="draft", computation="computed")
-    drafts.update(status="published", published_at=timezone.now())
-release = (
-    Release.objects.published().filter(peer_group__slug="mental-health-community")
-    .order_by("-quarter__year_start", "-quarter__number").first()
-    or Release.objects.published().first()
-)
+    Release.objects.filter(status="draft", computation="computed").update(
+        status="published", published_at=timezone.now()
+    )
+def latest(peer_group):
+    return (
+        Release.objects.published().filter(peer_group__slug=peer_group)
+        .order_by("-quarter__year_start", "-quarter__number").first()
+    )
+mhc = latest("mental-health-community") or Release.objects.published().first()
+acute = latest("acute")
+trust = None
+if mhc is not None:
+    rows = TrustResult.objects.filter(release=mhc).select_related("trust")
+    row = rows.filter(trust__ods_code="RYY").first() or rows.first()
+    trust = row.trust if row else None
 print(json.dumps({
-    "release": str(release) if release else None,
-    "trusts": release.trust_results.count() if release else 0,
-    "table": release.get_absolute_url() if release else None,
-    "rows": f"/api/v1/releases/{release.pk}/rows/" if release else None,
+    "release": str(mhc) if mhc else None,
+    "urls": [
+        *([("MH&C table page", mhc.get_absolute_url())] if mhc else []),
+        *([("acute table page", acute.get_absolute_url())] if acute else []),
+        *([("trust page", trust.get_absolute_url())] if trust else []),
+        ("API release list", "/api/v1/releases/"),
+        *([("API table rows", f"/api/v1/releases/{mhc.pk}/rows/")] if mhc else []),
+    ],
 }))
 """
 
@@ -62,21 +88,21 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
+def ensure_tool(command: str, package: str) -> str:
+    found = shutil.which(command) or shutil.which(command, path="/usr/sbin:/sbin")
     if found:
         return found
     if os.geteuid() == 0:
-        log("installing wrk (apt-get)")
+        log(f"installing {package} (apt-get)")
         subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "wrk"],
+            ["apt-get", "install", "-y", "-qq", package],
             env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
             check=False,
             capture_output=True,
         )
-    found = shutil.which("wrk")
+    found = shutil.which(command) or shutil.which(command, path="/usr/sbin:/sbin")
     if not found:
-        sys.exit("wrk is not installed: apt-get install -y wrk")
+        sys.exit(f"{command} is not installed: apt-get install -y {package}")
     return found
 
 
@@ -125,30 +151,75 @@ def scratch_database(workdir: Path) -> tuple[str, str | None]:
     return f"sqlite:///{target}", None
 
 
-def prepare(env: dict[str, str]) -> dict[str, str]:
+def prepare(env: dict[str, str]) -> dict:
     manage(env, "migrate", "--noinput")
     found = json.loads(manage(env, "shell", "-c", FIND_URLS).strip().splitlines()[-1])
-    if found["table"] is None:
+    if found["release"] is None:
         log("the copy has no computed release: loading the demo data (setup_demo)")
         manage(env, "setup_demo")
         found = json.loads(manage(env, "shell", "-c", FIND_URLS).strip().splitlines()[-1])
-    if found["table"] is None:
+    if found["release"] is None:
         sys.exit("no release could be published for the benchmark")
     return found
 
 
-def wait_until_up(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            sys.exit("gunicorn exited while starting")
+            sys.exit(f"{what} exited while starting")
         try:
-            with urllib.request.urlopen(base + "/", timeout=2) as response:
+            with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.2)
-    sys.exit("gunicorn did not answer within a minute")
+    sys.exit(f"{what} did not answer within a minute")
+
+
+def nginx_config(workdir: Path, static_port: int, front_port: int, app_port: int) -> Path:
+    """Two nginx servers with 2 workers: the same bytes as files, and the production front."""
+    for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
+        (workdir / "nginx" / name).mkdir(parents=True, exist_ok=True)
+    config = workdir / "nginx" / "nginx.conf"
+    config.write_text(
+        f"""
+worker_processes 2;
+daemon off;
+pid {workdir}/nginx/nginx.pid;
+error_log {workdir}/nginx/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_body_temp_path {workdir}/nginx/body;
+    proxy_temp_path {workdir}/nginx/proxy;
+    fastcgi_temp_path {workdir}/nginx/fastcgi;
+    uwsgi_temp_path {workdir}/nginx/uwsgi;
+    scgi_temp_path {workdir}/nginx/scgi;
+    proxy_cache_path {workdir}/nginx/cache levels=1:2 keys_zone=leaguetable:16m
+                     inactive=1h use_temp_path=off;
+    upstream leaguetable_app {{
+        server 127.0.0.1:{app_port};
+        keepalive 32;
+    }}
+    server {{
+        listen 127.0.0.1:{static_port};
+        root {workdir}/static;
+    }}
+    server {{
+        listen 127.0.0.1:{front_port};
+        location / {{
+            include {PROXY_SNIPPET};
+        }}
+    }}
+}}
+"""
+    )
+    return config
 
 
 def milliseconds(text: str) -> float:
@@ -159,9 +230,9 @@ def milliseconds(text: str) -> float:
     return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(wrk: str, url: str, seconds: int) -> dict[str, float]:
+def run_wrk(wrk: str, url: str, seconds: int, connections: int = CONNECTIONS) -> dict[str, float]:
     output = subprocess.run(
-        [wrk, "-t", "1", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency", url],
+        [wrk, "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency", url],
         capture_output=True,
         text=True,
         check=True,
@@ -182,13 +253,25 @@ def run_wrk(wrk: str, url: str, seconds: int) -> dict[str, float]:
     return figures
 
 
+def stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def main() -> int:
-    wrk = ensure_wrk()
+    wrk = ensure_tool("wrk", "wrk")
+    nginx = ensure_tool("nginx", "nginx-light")
     workdir = Path(tempfile.mkdtemp(prefix="web-bench-"))
     scratch_pg = None
-    server = None
+    app = front = None
     try:
         database_url, scratch_pg = scratch_database(workdir)
+        app_port, static_port, front_port = free_port(), free_port(), free_port()
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -198,55 +281,107 @@ def main() -> int:
             "SECURE_SSL_REDIRECT": "False",
             "API_ANON_RATE": "1000000000/second",
             "LOG_LEVEL": "WARNING",
+            "BIND": f"127.0.0.1:{app_port}",
         }
         found = prepare(env)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        cache = "Redis" if env.get("REDIS_URL") else "local memory (per worker)"
+        cache = "Redis + process memory" if env.get("REDIS_URL") else "process memory"
         database = "PostgreSQL" if scratch_pg else "SQLite"
-        log(f"release: {found['release']} ({found['trusts']} trusts); {database}; cache: {cache}")
-        server = subprocess.Popen(
-            [
-                GUNICORN,
-                "leaguetable.wsgi",
-                "--workers",
-                str(WORKERS),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-            ],
+        log(f"data: {found['release']} and the other published tables; {database}; {cache}")
+        app = subprocess.Popen(
+            [GUNICORN, "-c", str(GUNICORN_CONFIG), "leaguetable.wsgi", "--log-level", "warning"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        wait_until_up(base, server)
-        targets = [("league table page", found["table"]), ("API list (rows)", found["rows"])]
+        app_base = f"http://127.0.0.1:{app_port}"
+        wait_until_up(app_base + "/", app, "gunicorn")
+
+        # The floor serves exactly the bytes the app answers (uncompressed: wrk asks for none).
+        static = workdir / "static"
+        static.mkdir()
+        targets = []
+        for number, (label, path) in enumerate(found["urls"]):
+            with urllib.request.urlopen(app_base + path, timeout=30) as response:
+                body = response.read()
+            (static / f"{number}").write_bytes(body)
+            targets.append((label, path, f"/{number}", len(body)))
+
+        front = subprocess.Popen(
+            [
+                nginx,
+                "-p",
+                str(workdir / "nginx"),
+                "-c",
+                str(nginx_config(workdir, static_port, front_port, app_port)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        wait_until_up(f"http://127.0.0.1:{static_port}/0", front, "nginx")
+        front_base = f"http://127.0.0.1:{front_port}"
+
         results = []
-        for label, path in targets:
-            run_wrk(wrk, base + path, 2)  # warm-up: fills each worker's cache
-            figures = run_wrk(wrk, base + path, SECONDS)
-            results.append((label, path, figures))
-        log(f"\nwrk: {CONNECTIONS} connections, {SECONDS} s each, {WORKERS} gunicorn workers")
-        log(f"{'target':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}  verdict")
-        for label, path, f in results:
-            ok = f["rps"] >= TARGET_RPS and f["p99"] < TARGET_P99_MS and not f["errors"]
-            verdict = "ok" if ok else f"BELOW TARGET (>= {TARGET_RPS} req/s, p99 < 100 ms)"
+        for label, path, static_path, size in targets:
+            run_wrk(wrk, app_base + path, 2)  # warm-up: each worker stores the response
+            measured = run_wrk(wrk, app_base + path, SECONDS)
+            floor = run_wrk(wrk, f"http://127.0.0.1:{static_port}{static_path}", SECONDS)
+            run_wrk(wrk, front_base + path, 1)
+            through = run_wrk(wrk, front_base + path, SECONDS)
+            results.append((label, path, size, measured, floor, through))
+        crowded = [
+            (label, path, run_wrk(wrk, app_base + path, SECONDS, MANY_CONNECTIONS))
+            for label, path, *_ in targets[:1] + targets[3:4]
+        ]
+
+        log(
+            f"\nwrk, {CONNECTIONS} connections, {SECONDS} s each; app: gunicorn "
+            f"(deploy/gunicorn.conf.py); nginx: 2 workers, the same bytes from disk; "
+            f"front: nginx with deploy/nginx/leaguetable-proxy.conf before the app"
+        )
+        log(
+            f"{'URL':<18} {'bytes':>7} | {'app req/s':>9} {'p50':>5} {'p99':>5} | "
+            f"{'nginx req/s':>11} {'p50':>5} {'p99':>5} | {'app/nginx':>9} | "
+            f"{'front req/s':>11} {'p99':>5} {'front/nginx':>11}"
+        )
+        ok = True
+        for label, path, size, m, f, t in results:
+            share, front_share = m["rps"] / f["rps"], t["rps"] / f["rps"]
             log(
-                f"{label:<20} {f['rps']:>9.1f} {f['p50']:>8.2f} {f['p99']:>8.2f} "
-                f"{int(f['errors']):>7}  {verdict}"
+                f"{label:<18} {size:>7} | {m['rps']:>9.0f} {m['p50']:>5.2f} {m['p99']:>5.2f} | "
+                f"{f['rps']:>11.0f} {f['p50']:>5.2f} {f['p99']:>5.2f} | {share:>9.2f} | "
+                f"{t['rps']:>11.0f} {t['p99']:>5.2f} {front_share:>11.2f}"
             )
-            log(f"  {path}")
-        return 0 if all(not f["errors"] for _, _, f in results) else 1
+            misses = []
+            if share < APP_SHARE or m["p99"] >= APP_P99_MS:
+                misses.append(f"app: >= {APP_SHARE:.2f} of nginx, p99 < {APP_P99_MS:.0f} ms")
+            if front_share < FRONT_SHARE:
+                misses.append(f"front: >= {FRONT_SHARE:.2f} of nginx")
+            if m["errors"] or f["errors"] or t["errors"]:
+                misses.append(f"errors {int(m['errors'])}/{int(f['errors'])}/{int(t['errors'])}")
+            log(
+                f"  {path}  "
+                + ("targets met" if not misses else "BELOW TARGET: " + "; ".join(misses))
+            )
+            ok = ok and not (m["errors"] or t["errors"])
+        log(f"\napp alone, {MANY_CONNECTIONS} connections, {SECONDS} s")
+        for label, _path, c in crowded:
+            verdict = (
+                "targets met"
+                if not c["errors"] and c["p99"] < MANY_P99_MS
+                else (f"BELOW TARGET: no errors, p99 < {MANY_P99_MS:.0f} ms")
+            )
+            log(
+                f"{label:<18} {c['rps']:>9.0f} req/s  p50 {c['p50']:.2f} ms  "
+                f"p99 {c['p99']:.2f} ms  errors {int(c['errors'])}  {verdict}"
+            )
+            ok = ok and not c["errors"]
+        return 0 if ok else 1
     finally:
-        if server is not None and server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop(front)
+        stop(app)
         if scratch_pg:
             _psql(scratch_pg, f'DROP DATABASE IF EXISTS "{SCRATCH_PG}"')
         shutil.rmtree(workdir, ignore_errors=True)
