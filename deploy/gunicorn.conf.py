@@ -1,4 +1,4 @@
-"""gunicorn for the portal behind deploy/nginx: `gunicorn -c deploy/gunicorn.conf.py leaguetable.wsgi`.
+"""gunicorn behind deploy/nginx: `gunicorn -c deploy/gunicorn.conf.py leaguetable.wsgi`.
 
 Threaded workers keep connections alive, so nginx's upstream keepalive pool (and any client
 that talks to gunicorn directly) does not pay a TCP handshake per request; a stored public

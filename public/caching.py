@@ -342,6 +342,14 @@ def storable(response: HttpResponseBase) -> bool:
     return "cookie" not in vary and not personal
 
 
+def personal(response: HttpResponseBase) -> HttpResponseBase:
+    """Whatever the public cache does not store (the trust area's embargoed previews, sign-in,
+    a 404) no shared cache may keep either, unless the view said otherwise."""
+    if "Cache-Control" not in response:
+        response["Cache-Control"] = "private"
+    return response
+
+
 class PublicCacheMiddleware:
     """Serve cacheable public GETs from stored bytes, before sessions, authentication and CSRF
     are even looked at; store what the views render the first time."""
@@ -354,7 +362,7 @@ class PublicCacheMiddleware:
             return self.get_response(request)
         policy = policy_for(request.path_info)
         if policy is None:
-            return self.get_response(request)
+            return personal(self.get_response(request))
         key = self.key(request, policy.vary, generation())
         stored = local_store.get(key)
         if stored is None:
@@ -369,7 +377,7 @@ class PublicCacheMiddleware:
             return stored.respond(request, policy.vary)
         response = self.get_response(request)
         if not storable(response):
-            return response
+            return personal(response)
         stored = Stored.of(response)
         local_store.put(key, stored)
         cache.set(key, stored, SHARED_TIMEOUT)

@@ -233,3 +233,12 @@ def test_a_response_setting_a_cookie_is_not_stored():
     response.set_cookie("csrftoken", "x")
     assert not caching.storable(response)
     assert caching.storable(HttpResponse("published"))
+
+
+def test_what_the_public_cache_does_not_store_no_shared_cache_may_keep(client, published):
+    board = user_with_role("board", roles.BOARD_MEMBER)
+    client.force_login(board)
+    assert client.get("/trust-area/")["Cache-Control"] == "private"
+    assert client.get("/league-tables/acute/2025-26-q4/")["Cache-Control"] == "private"  # 404
+    assert "private" in client.get("/admin/")["Cache-Control"]
+    assert client.get("/")["Cache-Control"] == "public, max-age=5, must-revalidate"
