@@ -267,6 +267,8 @@ def main() -> int:
     wrk = ensure_tool("wrk", "wrk")
     nginx = ensure_tool("nginx", "nginx-light")
     workdir = Path(tempfile.mkdtemp(prefix="web-bench-"))
+    # nginx started as root serves files as its unprivileged worker user.
+    workdir.chmod(0o755)
     scratch_pg = None
     app = front = None
     try:
