@@ -12,7 +12,7 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -412,8 +412,17 @@ class MetricResultColumns:
     ratings: list[str]
     scores: list[float | None]
 
-    def __len__(self) -> int:
-        return len(self.trust_ids)
+    def of(self, release_id: int) -> Iterator[tuple]:
+        """(release, trust, metric, value, rating, score) rows, in the table's column order."""
+        return zip(
+            itertools.repeat(release_id, len(self.trust_ids)),
+            self.trust_ids,
+            self.metric_ids,
+            self.values,
+            self.ratings,
+            self.scores,
+            strict=True,
+        )
 
 
 def _nullable(column: np.ndarray) -> list[float | None]:
@@ -494,30 +503,13 @@ def insert_metric_results(release_id: int, rows: MetricResultColumns) -> None:
                     value_text=text,
                     score=_decimal_score(score),
                 )
-                for trust_id, metric_id, value, text, score in zip(
-                    rows.trust_ids,
-                    rows.metric_ids,
-                    rows.values,
-                    rows.ratings,
-                    rows.scores,
-                    strict=True,
-                )
+                for _, trust_id, metric_id, value, text, score in rows.of(release_id)
             ),
             batch_size=5000,
         )
         return
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(
-        zip(
-            itertools.repeat(release_id, len(rows)),
-            rows.trust_ids,
-            rows.metric_ids,
-            rows.values,
-            rows.ratings,
-            rows.scores,
-            strict=True,
-        )
-    )
+    csv.writer(buffer, lineterminator="\n").writerows(rows.of(release_id))
     table = MetricResult._meta.db_table
     columns = "release_id, trust_id, metric_id, value, value_text, score"
     with (
