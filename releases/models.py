@@ -106,8 +106,9 @@ class Release(models.Model):
     PUBLIC_STATUSES = (Status.PUBLISHED, Status.SUPERSEDED, Status.WITHDRAWN)
     # Whose numbers may be shown to anyone.
     READABLE_STATUSES = (Status.PUBLISHED, Status.SUPERSEDED)
-    # Checked and not yet public: a trust's board may preview its own row.
-    EMBARGOED_STATUSES = (Status.SUBMITTED, Status.APPROVED, Status.SCHEDULED)
+    # Checked by an approver and not yet public: a trust's board may preview its own row. Not
+    # while only submitted: the numbers are not final until approved, and may be returned.
+    EMBARGOED_STATUSES = (Status.APPROVED, Status.SCHEDULED)
     # Signed off by a second regulator: changing the inputs would make the numbers shown (or
     # about to be shown) disagree with the data they claim to come from.
     INPUTS_FIXED_STATUSES = (Status.APPROVED, Status.SCHEDULED, Status.PUBLISHED)

@@ -183,6 +183,26 @@ def test_it_shows_only_the_trusts_own_row_in_an_embargoed_preview(
     assert not any(code in api.content.decode() for code in codes)
 
 
+def test_it_shows_nothing_of_a_table_only_submitted_for_approval(
+    board_client: Client, trust_a: Trust, approver: Any
+) -> None:
+    q1 = computed_release(trust_count=12, quarter_number=1, replicates=100, seed=12)
+    lifecycle.submit(q1, user_with_role("analyst-3", roles.ANALYST))
+    page = reverse("trust_area:release", args=[trust_a.ods_code, q1.pk])
+    api = reverse("trust_area:api-trust-release", args=[trust_a.ods_code, q1.pk])
+
+    overview = board_client.get(reverse("trust_area:trust", args=[trust_a.ods_code]))
+    assert page.encode() not in overview.content
+    assert board_client.get(page).status_code == 404
+    assert board_client.get(api).status_code == 404
+
+    lifecycle.approve(q1, approver)
+    overview = board_client.get(reverse("trust_area:trust", args=[trust_a.ods_code]))
+    assert page.encode() in overview.content
+    assert board_client.get(page).status_code == 200
+    assert board_client.get(api).json()["release"]["embargoed"] is True
+
+
 def _b_requests(world: dict[str, Any]) -> list[tuple[str, str, dict]]:
     """Every page, change and API request a board member of A could make about trust B."""
     b = world["trust_b"].ods_code

@@ -16,12 +16,13 @@ from django.urls import reverse
 from interventions import selectors
 from leaguetable.roles import BOARD_MEMBER
 from releases.models import Release
+from releases.services import lifecycle
 from tests.factories import make_trusts, user_with_role
 
 Status = Release.Status
 
 
-@pytest.mark.parametrize("status", [Status.SUBMITTED, Status.APPROVED, Status.SCHEDULED])
+@pytest.mark.parametrize("status", [Status.APPROVED, Status.SCHEDULED])
 def test_it_shows_a_board_member_only_their_own_trust_under_embargo(
     release: Release, move: Callable, board_member: Any, status: str
 ) -> None:
@@ -42,13 +43,15 @@ def test_it_shows_a_member_of_two_boards_both_trusts(
     first = board_member.board_memberships.get().trust
     second = release.trust_results.exclude(trust=first).order_by("-trust__ods_code").first().trust
     board_member.board_memberships.create(trust=second)
-    move(release, Status.SUBMITTED)
+    move(release, Status.APPROVED)
     assert list(Release.objects.previewable_by(board_member)) == [release]
     for trust in (first, second):
         assert [row.trust for row in selectors.embargoed_results(trust, board_member)] == [trust]
 
 
-@pytest.mark.parametrize("status", [Status.DRAFT, Status.PUBLISHED, Status.WITHDRAWN])
+@pytest.mark.parametrize(
+    "status", [Status.DRAFT, Status.SUBMITTED, Status.PUBLISHED, Status.WITHDRAWN]
+)
 def test_it_offers_no_preview_of_a_release_not_under_embargo(
     release: Release, move: Callable, board_member: Any, status: str
 ) -> None:
@@ -59,6 +62,21 @@ def test_it_offers_no_preview_of_a_release_not_under_embargo(
     # A published table is the board's to see like anyone's; a draft or withdrawn one is not.
     expected = [release] if status == Status.PUBLISHED else []
     assert list(selectors.viewable_releases(own, board_member)) == expected
+
+
+def test_it_starts_the_preview_at_approval_not_at_submission(
+    release: Release, move: Callable, board_member: Any, checker: Any
+) -> None:
+    own = board_member.board_memberships.get().trust
+    # Submitted: the approver has not checked the numbers yet, and may return them.
+    move(release, Status.SUBMITTED)
+    assert not Release.objects.previewable_by(board_member).exists()
+    assert selectors.embargoed_results(own, board_member) == []
+    assert not selectors.viewable_releases(own, board_member).exists()
+
+    lifecycle.approve(release, checker)
+    assert list(Release.objects.previewable_by(board_member)) == [release]
+    assert [row.trust for row in selectors.embargoed_results(own, board_member)] == [own]
 
 
 def test_it_refuses_a_preview_to_a_board_member_of_a_trust_not_in_the_release(
