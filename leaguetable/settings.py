@@ -9,16 +9,42 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+# Public in the repository: it signs nothing that matters on a developer's machine, and the
+# settings refuse to start with it once DEBUG is off.
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me-for-any-real-deployment"
+
+
+def _env(name: str, default: str) -> str:
+    # An empty (or blank) variable counts as unset, as `VAR= make run` intends.
+    return (os.getenv(name) or "").strip() or default
+
 
 def envbool(name: str, default: str) -> bool:
-    return os.getenv(name, default).strip().lower() in ("1", "true", "yes", "on")
+    """A yes/no setting; a typo such as `Ture` stops the start-up rather than meaning False."""
+    value = _env(name, default)
+    if value.lower() in TRUE_WORDS:
+        return True
+    if value.lower() in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not a yes/no value: use one of {', '.join(TRUE_WORDS)} or "
+        f"{', '.join(FALSE_WORDS)}."
+    )
 
 
 def envint(name: str, default: str) -> int:
-    return int(os.getenv(name, default))
+    value = _env(name, default)
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
 
 
 def envlist(name: str, default: str) -> list[str]:
@@ -26,8 +52,17 @@ def envlist(name: str, default: str) -> list[str]:
 
 
 DEBUG = envbool("DEBUG", "True")
-# The fallback key is only ever used with DEBUG on; check --deploy flags it otherwise.
-SECRET_KEY = os.getenv("SECRET_KEY", "dev-only-insecure-key-change-me-for-any-real-deployment")
+SECRET_KEY = _env("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+if not DEBUG and (
+    SECRET_KEY == DEVELOPMENT_SECRET_KEY or SECRET_KEY.startswith("django-insecure-")
+):
+    # Sessions, CSRF tokens and password-reset links are signed with it: a key that is public
+    # in the repository would let anyone forge them.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set (or is the public development key) while DEBUG is off. Set "
+        "SECRET_KEY to a long random secret kept out of the repository, for example the output "
+        "of: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
 
@@ -46,6 +81,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "axes",
+    "csp",
     "trusts",
     "metrics",
     "releases",
@@ -56,6 +92,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before sessions, authentication and CSRF: stored public responses need none of them.
     "public.caching.PublicCacheMiddleware",
@@ -180,7 +217,29 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# Scripts and styles come only from our own static files (no inline code, so no per-request
+# nonce either, which keeps rendered pages cacheable as bytes); the NHS.UK frontend's fonts come
+# from assets.nhs.uk, its icons are data: URIs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "https://assets.nhs.uk"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "leaguetable.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
