@@ -90,7 +90,7 @@ def board_trust_or_404(user: Any, ods_code: str) -> Trust:
 
 def viewable_releases(trust: Trust, user: Any) -> ReleaseQuerySet:
     """Releases with a row for this trust that its board may see: published, and embargoed
-    ones (submitted, approved or scheduled) if the user may preview them."""
+    ones (approved or scheduled) if the user may preview them."""
     return (
         Release.objects.visible_to_board(trust, user)
         .select_related("quarter", "peer_group")
