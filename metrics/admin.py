@@ -22,6 +22,7 @@ from metrics.models import (
     Thresholds,
     TrustQuarterStatus,
 )
+from metrics.services import new_framework_version
 from metrics.tasks import import_file
 
 
@@ -49,6 +50,30 @@ class FrameworkAdmin(ReasonedHistoryAdmin):
     search_fields = ["name", "slug"]
     filter_horizontal = ["quarters"]
     inlines = [DomainInline, ThresholdsInline]
+    actions = ["make_new_version"]
+
+    @admin.action(
+        description="Make a new version of the selected frameworks (to change one that "
+        "signed-off releases used)",
+        permissions=["add"],
+    )
+    def make_new_version(self, request: HttpRequest, queryset: Any) -> None:
+        for framework in queryset:
+            copy = new_framework_version(
+                framework, request.user, f"New version of {framework}, made in the admin"
+            )
+            url = reverse("admin:metrics_framework_change", args=[copy.pk])
+            self.message_user(
+                request,
+                format_html(
+                    '<a href="{}">{}</a> is a draft copy of {}: change it, then make it active '
+                    "(and retire the old version) for new releases to use it.",
+                    url,
+                    copy,
+                    framework,
+                ),
+                messages.SUCCESS,
+            )
 
 
 @admin.register(Metric)

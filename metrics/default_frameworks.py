@@ -10,6 +10,8 @@ A data migration installs these once; after that they are the regulators' to edi
 
 from typing import Any
 
+from metrics.scoring_params import validate_params
+
 HIGHER = "higher"
 LOWER = "lower"
 
@@ -440,6 +442,13 @@ def install(apps: Any) -> None:
             for order, (slug, name) in enumerate(DOMAINS)
         }
         for order, definition in enumerate(spec["definitions"]):
+            # Historical models skip MetricDefinition.save(), so the migration checks here.
+            validate_params(
+                definition["method"],
+                definition.get("params", {}),
+                metrics.keys(),
+                metric=definition["code"],
+            )
             MetricDefinition.objects.create(
                 framework=framework,
                 metric=metrics[definition["code"]],

@@ -1,10 +1,11 @@
 """Where the layer above decides whether stored inputs may still change.
 
 A release that an approver has signed off fixes the observations and trust flags it was computed
-from. Releases are built on this app, so this app cannot import them: instead the releases app
-registers its lock at start-up (`ReleasesConfig.ready()`), and the models and importers here ask
-it through the three functions below. With nothing registered (this app used on its own) every
-input is editable.
+from, and the framework version it was scored with (its metrics, domains, method and the
+quarter's thresholds). Releases are built on this app, so this app cannot import them: instead
+the releases app registers its lock at start-up (`ReleasesConfig.ready()`), and the models and
+importers here ask it through the functions below. With nothing registered (this app used on its
+own) every input is editable.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ class InputLock(Protocol):
     def assert_observations_editable(
         self, trust_ids: Iterable[int], quarter: Any, metric_ids: Iterable[int] | None = None
     ) -> None: ...
+
+    def release_fixing_framework(self, framework_ids: Iterable[int]) -> Any | None: ...
+
+    def release_fixing_thresholds(self, framework_id: int, quarter_id: int) -> Any | None: ...
+
+    def release_fixing_metrics(self, metric_ids: Iterable[int]) -> Any | None: ...
 
 
 _registered: InputLock | None = None
@@ -47,3 +54,18 @@ def assert_observations_editable(
     """Raise the lock's own error (a PermissionDenied) if these inputs are fixed."""
     if _registered:
         _registered.assert_observations_editable(trust_ids, quarter, metric_ids)
+
+
+def release_fixing_framework(framework_ids: Iterable[int]) -> Any | None:
+    """A signed-off release scored with one of these framework versions, if any."""
+    return _registered.release_fixing_framework(framework_ids) if _registered else None
+
+
+def release_fixing_thresholds(framework_id: int, quarter_id: int) -> Any | None:
+    """A signed-off release that used this framework's thresholds for this quarter, if any."""
+    return _registered.release_fixing_thresholds(framework_id, quarter_id) if _registered else None
+
+
+def release_fixing_metrics(metric_ids: Iterable[int]) -> Any | None:
+    """A signed-off release whose framework scores one of these metrics, if any."""
+    return _registered.release_fixing_metrics(metric_ids) if _registered else None

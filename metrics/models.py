@@ -4,15 +4,121 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from metrics import input_locks
+from metrics.scoring_params import validate_params
 from trusts.models import PeerGroup, Trust
 
 QUARTER_LABEL = re.compile(r"Q([1-4]) (\d{4})/(\d{2})")
 QUARTER_SLUG = re.compile(r"(\d{4})-(\d{2})-q([1-4])")
+
+
+class PublishedFrameworkIsFixed(PermissionDenied):
+    """A write would change what a signed-off release says about how it was scored.
+
+    A PermissionDenied, so a write that slips past the admin's own validation answers 403.
+    """
+
+
+NEW_VERSION_HINT = (
+    "Make a new version of the framework instead (admin: Frameworks → select it → “Make a new "
+    "version”), change that, and make it active: releases created from then on use it."
+)
+
+
+class FrameworkContentQuerySet(models.QuerySet):
+    """What a signed-off release was scored with stays fixed on the bulk paths too."""
+
+    def update(self, **kwargs: Any) -> int:
+        fixed = set(kwargs) & set(self.model.fixed_fields())
+        if fixed:
+            for row in self.order_by():
+                row.assert_unfixed(sorted(fixed))
+                # The same checks as save(): scoring parameters are validated on this path too.
+                for name, value in kwargs.items():
+                    setattr(row, name, value)
+                row.validate_before_save()
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        for row in self.order_by():
+            row.assert_unfixed(["deleted"])
+        return super().delete()
+
+
+class FrameworkContent(models.Model):
+    """A row of what a framework version says (its metrics, domains, method, thresholds).
+
+    Once a release computed with it is signed off (approved, scheduled, published, and
+    afterwards superseded or withdrawn), what it says is part of that release as published and
+    never changes in place: an edit makes a new framework version. Subclasses name the fields
+    that are fixed and the release (if any) that fixes them.
+    """
+
+    FIXED_FIELDS: tuple[str, ...] = ()
+
+    objects = FrameworkContentQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.validate_before_save()
+        self.assert_unfixed(self.changed_fixed_fields())
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        self.assert_unfixed(["deleted"])
+        return super().delete(*args, **kwargs)
+
+    @classmethod
+    def fixed_fields(cls) -> tuple[str, ...]:
+        return cls.FIXED_FIELDS
+
+    def validate_before_save(self) -> None:
+        """Checks every write must pass, whatever the path (admin, code, bulk update)."""
+
+    def fixing_release(self) -> Any | None:
+        raise NotImplementedError
+
+    def refusal(self, release: Any, changed: list[str]) -> str:
+        raise NotImplementedError
+
+    def changed_fixed_fields(self) -> list[str]:
+        """The fixed fields this unsaved state changes ("added" for a new row)."""
+        if self._state.adding or self.pk is None:
+            return ["added"]
+        attnames = {name: self._meta.get_field(name).attname for name in self.FIXED_FIELDS}
+        stored = type(self)._base_manager.filter(pk=self.pk).values(*attnames.values()).first()
+        if stored is None:
+            return ["added"]
+        return [
+            name for name, attname in attnames.items() if getattr(self, attname) != stored[attname]
+        ]
+
+    def assert_unfixed(self, changed: list[str]) -> None:
+        if not changed:
+            return
+        release = self.fixing_release()
+        if release is not None:
+            raise PublishedFrameworkIsFixed(self.refusal(release, changed))
+
+    def clean(self) -> None:
+        super().clean()
+        changed = self.changed_fixed_fields()
+        if changed and (release := self.fixing_release()) is not None:
+            raise ValidationError(self.refusal(release, changed))
+
+
+def _framework_refusal(framework: Any, release: Any, what: str) -> str:
+    return (
+        f"{what} of {framework} cannot change: {release} was computed with it and is "
+        f"{release.get_status_display().lower()}, and a signed-off release keeps the framework "
+        f"it was scored with. {NEW_VERSION_HINT}"
+    )
 
 
 class Quarter(models.Model):
@@ -107,8 +213,25 @@ class FrameworkQuerySet(models.QuerySet["Framework"]):
         )
 
 
-class Framework(models.Model):
-    """A versioned scoring framework for one peer group (e.g. NOF 2025/26, mental health)."""
+class Framework(FrameworkContent):
+    """A versioned scoring framework for one peer group (e.g. NOF 2025/26, mental health).
+
+    Its status, quarters and default replicates stay editable: they decide what happens next,
+    not what a signed-off release says (the methodology page shows the rest, freedom rule
+    included).
+    """
+
+    FIXED_FIELDS = (
+        "slug",
+        "name",
+        "version",
+        "peer_group",
+        "description",
+        "use_supplied_scores",
+        "rank_recovery_support_by_adjusted_segment",
+        "freedom_max_segment",
+        "freedom_requires_no_deficit",
+    )
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -151,8 +274,21 @@ class Framework(models.Model):
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
 
+    def changed_fixed_fields(self) -> list[str]:
+        # A new framework (or version) is never fixed by anything.
+        changed = super().changed_fixed_fields()
+        return [] if changed == ["added"] else changed
 
-class Domain(models.Model):
+    def fixing_release(self) -> Any | None:
+        return input_locks.release_fixing_framework([self.pk]) if self.pk else None
+
+    def refusal(self, release: Any, changed: list[str]) -> str:
+        return _framework_refusal(self, release, ", ".join(changed).capitalize())
+
+
+class Domain(FrameworkContent):
+    FIXED_FIELDS = ("framework", "slug", "name", "display_order")
+
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="domains")
     slug = models.SlugField(max_length=80)
     name = models.CharField(max_length=100)
@@ -167,12 +303,34 @@ class Domain(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def fixing_release(self) -> Any | None:
+        return input_locks.release_fixing_framework(
+            _framework_ids(self, "framework_id", "framework")
+        )
 
-class Metric(models.Model):
+    def refusal(self, release: Any, changed: list[str]) -> str:
+        return _framework_refusal(self.framework, release, f"The domain {self.name}")
+
+
+def _framework_ids(row: models.Model, attname: str, field: str) -> set[int]:
+    """The framework a row belongs to now and, for a stored row, the one it was stored under
+    (moving a row out of a fixed framework changes that framework too)."""
+    ids = {getattr(row, attname)}
+    if row.pk is not None:
+        ids |= set(type(row)._base_manager.filter(pk=row.pk).values_list(field, flat=True))
+    return {pk for pk in ids if pk is not None}
+
+
+class Metric(FrameworkContent):
     """What is measured, independent of how a framework scores it.
 
-    Observations belong to a metric, so a new framework version re-scores the same data.
+    Observations belong to a metric, so a new framework version re-scores the same data. Its
+    code, name, unit and direction are shown by every release whose framework scores it, so
+    they are fixed once such a release is signed off; whether it is synthetic or about patient
+    experience stays editable.
     """
+
+    FIXED_FIELDS = ("code", "score_code", "name", "unit", "direction")
 
     class Direction(models.TextChoices):
         HIGHER_IS_BETTER = "higher", "Higher is better"
@@ -201,9 +359,42 @@ class Metric(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    def changed_fixed_fields(self) -> list[str]:
+        changed = super().changed_fixed_fields()
+        return [] if changed == ["added"] else changed
 
-class MetricDefinition(models.Model):
-    """How one framework version scores one metric; every parameter is data, not code."""
+    def fixing_release(self) -> Any | None:
+        return input_locks.release_fixing_metrics([self.pk]) if self.pk else None
+
+    def refusal(self, release: Any, changed: list[str]) -> str:
+        return (
+            f"The {', '.join(changed)} of {self.code} cannot change: {release} shows it as "
+            f"published (it is {release.get_status_display().lower()}). A metric measured or "
+            "described differently is a new metric, with its own code, in a new framework "
+            "version."
+        )
+
+
+class MetricDefinition(FrameworkContent):
+    """How one framework version scores one metric; every parameter is data, not code.
+
+    The parameters are checked against the method whenever a definition is saved (the admin,
+    the data migrations, any code path), so a release never discovers at computation time
+    that a banded metric has no bands.
+    """
+
+    FIXED_FIELDS = (
+        "framework",
+        "metric",
+        "domain",
+        "sub_domain",
+        "method",
+        "params",
+        "pool",
+        "counted",
+        "assumptions",
+        "display_order",
+    )
 
     class Method(models.TextChoices):
         RANKED = "ranked", "Ranked"
@@ -251,10 +442,35 @@ class MetricDefinition(models.Model):
     def clean(self) -> None:
         if self.domain_id and self.framework_id and self.domain.framework_id != self.framework_id:
             raise ValidationError({"domain": "The domain belongs to another framework."})
+        self.validate_before_save()
+        super().clean()
+
+    def validate_before_save(self) -> None:
+        known = set(Metric.objects.values_list("code", flat=True))
+        code = self.metric.code if self.metric_id else ""
+        validate_params(self.method, self.params, known, metric=code)
+
+    def fixing_release(self) -> Any | None:
+        return input_locks.release_fixing_framework(
+            _framework_ids(self, "framework_id", "framework")
+        )
+
+    def refusal(self, release: Any, changed: list[str]) -> str:
+        code = self.metric.code if self.metric_id else "A metric"
+        what = "Adding a metric" if changed == ["added"] else f"How {code} is scored"
+        if changed == ["deleted"]:
+            what = f"Removing {code}"
+        return _framework_refusal(self.framework, release, what)
 
 
-class Thresholds(models.Model):
-    """Segment thresholds for one framework and quarter: typed in, or quartiles of a pool."""
+class Thresholds(FrameworkContent):
+    """Segment thresholds for one framework and quarter: typed in, or quartiles of a pool.
+
+    Fixed once a signed-off release of that quarter used them; a later quarter's thresholds
+    can still be added to the same framework version.
+    """
+
+    FIXED_FIELDS = ("framework", "quarter", "method", "t1", "t2", "t3", "source")
 
     class Method(models.TextChoices):
         FIXED = "fixed", "Fixed in advance"
@@ -287,6 +503,26 @@ class Thresholds(models.Model):
                 raise ValidationError("Fixed thresholds need t1, t2 and t3.")
             if not (values[0] < values[1] < values[2]):
                 raise ValidationError("Thresholds must increase: t1 < t2 < t3.")
+        super().clean()
+
+    def fixing_release(self) -> Any | None:
+        pairs = {(self.framework_id, self.quarter_id)}
+        if self.pk is not None:
+            pairs |= set(
+                Thresholds._base_manager.filter(pk=self.pk).values_list("framework", "quarter")
+            )
+        for framework_id, quarter_id in pairs:
+            release = input_locks.release_fixing_thresholds(framework_id, quarter_id)
+            if release is not None:
+                return release
+        return None
+
+    def refusal(self, release: Any, changed: list[str]) -> str:
+        return (
+            f"The thresholds of {release.framework} for {release.quarter} cannot change: "
+            f"{release} used them and is {release.get_status_display().lower()}. A correction "
+            "of that release (a new revision) can set its own thresholds."
+        )
 
     def as_tuple(self) -> tuple[float, float, float] | None:
         if self.method == self.Method.QUARTILES:

@@ -139,10 +139,11 @@ def metadata(release: Release, units: dict[str, str], synthetic: bool) -> dict[s
 def release_data(release: Release) -> ReleaseData:
     if release.status not in Release.READABLE_STATUSES:
         raise ValueError(f"{release} is not published: nothing of it may be downloaded.")
+    # Trusts as the release has them (named as published), not as they are now.
     rows = list(
         TrustResult.objects.filter(release=release)
-        .select_related("trust", "trust__region")
-        .order_by("rank", "trust__name")
+        .select_related("trust", "region")
+        .order_by("rank", "trust_name")
     )
     definitions = {
         d.metric_id: d
@@ -158,11 +159,11 @@ def release_data(release: Release) -> ReleaseData:
             quarter_id=release.quarter_id, trust__peer_group_id=release.peer_group_id
         ).values_list("trust_id", "metric_id", "is_synthetic")
     }
-    trusts = {row.trust_id: row.trust for row in rows}
+    trusts = {row.trust_id: row for row in rows}
     order = {d.metric_id: (d.domain.display_order, d.display_order) for d in definitions.values()}
     results = sorted(
         MetricResult.objects.filter(release=release),
-        key=lambda r: (trusts[r.trust_id].name, order.get(r.metric_id, (99, 99))),
+        key=lambda r: (trusts[r.trust_id].trust_name, order.get(r.metric_id, (99, 99))),
     )
     published = release.published_at.isoformat() if release.published_at else ""
     long_rows = []
@@ -183,10 +184,10 @@ def release_data(release: Release) -> ReleaseData:
                 "Framework": release.framework.name,
                 "Framework_version": release.framework.version,
                 "Published_at": published,
-                "Trust_code": trust.ods_code,
-                "Trust_name": trust.name,
+                "Trust_code": trust.trust.ods_code,
+                "Trust_name": trust.trust_name,
                 "Region": trust.region.name,
-                "Trust_subtype": trust.subtype,
+                "Trust_subtype": trust.trust_subtype,
                 "Metric_ID": metric.code,
                 "Metric_name": metric.name,
                 "Domain": definition.domain.name,
@@ -212,9 +213,9 @@ def league_table_record(release: Release, row: TrustResult) -> dict[str, Any]:
     return {
         "Quarter": release.quarter.label,
         "Trust_code": row.trust.ods_code,
-        "Trust_name": row.trust.name,
-        "Region": row.trust.region.name,
-        "Trust_subtype": row.trust.subtype,
+        "Trust_name": row.trust_name,
+        "Region": row.region.name,
+        "Trust_subtype": row.trust_subtype,
         "Rank": row.rank,
         "Rank_likely_low": row.rank_low,
         "Rank_likely_high": row.rank_high,

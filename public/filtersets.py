@@ -2,6 +2,7 @@
 
 One filterset so the page's query string and the API's are the same: `?region=london&segment=2
 &sort=-average` means the same thing at `/league-tables/...` and at `/api/v1/releases/<id>/rows/`.
+Names, regions and subtypes are the rows' own, as the release has them.
 """
 
 from typing import Any
@@ -18,13 +19,13 @@ SEGMENT_CHOICES = [(str(n), f"Segment {n}") for n in range(1, 6)]
 # Sort key -> (label, columns). Nulls always last, whichever the direction, so a trust without
 # a rank never heads the table.
 SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "rank": ("Rank", ("rank", "trust__name")),
-    "name": ("Trust name", ("trust__name",)),
+    "rank": ("Rank", ("rank", "trust_name")),
+    "name": ("Trust name", ("trust_name",)),
     "code": ("ODS code", ("trust__ods_code",)),
-    "region": ("Region", ("trust__region__name", "rank")),
-    "subtype": ("Subtype", ("trust__subtype", "rank")),
+    "region": ("Region", ("region__name", "rank")),
+    "subtype": ("Subtype", ("trust_subtype", "rank")),
     "segment": ("Segment", ("segment", "rank")),
-    "average": ("Average score", ("average_score", "trust__name")),
+    "average": ("Average score", ("average_score", "trust_name")),
     "deficit": ("Financial deficit", ("in_financial_deficit", "rank")),
     "movement": ("Movement since last quarter", ("movement", "rank")),
 }
@@ -48,14 +49,14 @@ def sort_expressions(sort: str) -> list[OrderBy]:
 class LeagueTableFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Trust name or ODS code")
     region = django_filters.ModelChoiceFilter(
-        field_name="trust__region",
+        field_name="region",
         to_field_name="slug",
         queryset=Region.objects.all(),
         label="Region",
         empty_label="All regions",
     )
     subtype = django_filters.CharFilter(
-        field_name="trust__subtype", lookup_expr="iexact", label="Subtype"
+        field_name="trust_subtype", lookup_expr="iexact", label="Subtype"
     )
     segment = django_filters.ChoiceFilter(
         choices=SEGMENT_CHOICES, label="Segment", empty_label="All segments"
@@ -75,7 +76,12 @@ class LeagueTableFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(trust__name__icontains=value) | Q(trust__ods_code__iexact=value))
+        # The name the table shows; a renamed trust is also found by its current name.
+        return queryset.filter(
+            Q(trust_name__icontains=value)
+            | Q(trust__name__icontains=value)
+            | Q(trust__ods_code__iexact=value)
+        )
 
     def order(self, queryset: QuerySet[TrustResult], name: str, value: str) -> QuerySet:
         # Applied in filter_queryset so an absent sort still orders by rank.

@@ -123,7 +123,8 @@ def league_table_rows(release: Release, previous: Release | None = None) -> Quer
     """Rows of a readable release with trust and region, annotated with published movement."""
     if release.status not in Release.READABLE_STATUSES:
         return TrustResult.objects.none()
-    rows = TrustResult.objects.filter(release=release).select_related("trust", "trust__region")
+    # The trust's name, subtype and region as the release has them (as published).
+    rows = TrustResult.objects.filter(release=release).select_related("trust", "region")
     if previous is None:
         nothing = Value(None, output_field=IntegerField())
         return rows.annotate(previous_published_rank=nothing, movement=nothing)
@@ -142,8 +143,8 @@ def league_table_rows(release: Release, previous: Release | None = None) -> Quer
 def subtypes_of(release: Release) -> list[str]:
     return list(
         TrustResult.objects.filter(release=release)
-        .order_by("trust__subtype")
-        .values_list("trust__subtype", flat=True)
+        .order_by("trust_subtype")
+        .values_list("trust_subtype", flat=True)
         .distinct()
     )
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from metrics.models import Framework, Metric, Quarter
-from trusts.models import PeerGroup, Trust
+from trusts.models import PeerGroup, Region, Trust
 
 
 class PublishedDataIsFixed(PermissionDenied):
@@ -83,6 +83,10 @@ class ReleaseQuerySet(models.QuerySet["Release"]):
         """Releases whose inputs a second regulator has signed off, so they may not change."""
         return self.filter(status__in=Release.INPUTS_FIXED_STATUSES)
 
+    def fixing_frameworks(self) -> "ReleaseQuerySet":
+        """Releases whose framework version (metrics, method, thresholds) may not change."""
+        return self.filter(status__in=Release.FRAMEWORK_FIXED_STATUSES)
+
     def delete(self) -> tuple[int, dict[str, int]]:
         # Only a draft may disappear: anything submitted has an audit trail to keep.
         if self.exclude(status=Release.Status.DRAFT).exists():
@@ -112,6 +116,10 @@ class Release(models.Model):
     # Signed off by a second regulator: changing the inputs would make the numbers shown (or
     # about to be shown) disagree with the data they claim to come from.
     INPUTS_FIXED_STATUSES = (Status.APPROVED, Status.SCHEDULED, Status.PUBLISHED)
+    # A framework version stays fixed for good once a release scored with it is signed off: a
+    # superseded revision stays readable, and a withdrawn one's notice names its framework.
+    # Unlike inputs, a correction does not reopen it: the correction uses a new version.
+    FRAMEWORK_FIXED_STATUSES = (*INPUTS_FIXED_STATUSES, Status.SUPERSEDED, Status.WITHDRAWN)
     # A correction being prepared: from then on the corrected data may go in.
     OPEN_CORRECTION_STATUSES = (Status.DRAFT, Status.SUBMITTED)
 
@@ -289,10 +297,23 @@ class ResultOfRelease(models.Model):
 
 
 class TrustResult(ResultOfRelease):
-    """One row of a league table."""
+    """One row of a league table.
+
+    It keeps the trust's name, subtype and region as they were when the table was computed:
+    a later rename or reorganisation shows on the trust's current pages, while the table (its
+    pages, downloads, API and NHS England's byte-for-byte CSV) keeps saying what it said.
+    """
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="trust_results")
     trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="results")
+    trust_name = models.CharField(max_length=200, help_text="The trust's name in this table.")
+    trust_subtype = models.CharField(max_length=100, help_text="Its subtype in this table.")
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.PROTECT,
+        related_name="published_results",
+        help_text="Its region in this table.",
+    )
     average_score = models.DecimalField(max_digits=5, decimal_places=2, null=True)
     average_exact = models.FloatField(null=True)
     average_low = models.DecimalField(max_digits=5, decimal_places=2, null=True)
@@ -310,7 +331,7 @@ class TrustResult(ResultOfRelease):
     domain_scores = models.JSONField(default=dict, help_text="Domain slug → score.")
 
     class Meta:
-        ordering = ["release", "rank", "trust__name"]
+        ordering = ["release", "rank", "trust_name"]
         constraints = [
             models.UniqueConstraint(fields=["release", "trust"], name="unique_trust_result")
         ]

@@ -6,22 +6,26 @@ from releases.models import Release, TrustResult
 
 
 def league_table_rows(release: Release) -> list[LeagueTableRow]:
-    """The release's ranked trusts in table order, as NHS England's file lists them."""
+    """The release's ranked trusts in table order, as NHS England's file lists them.
+
+    Names, subtypes and regions as the release has them, so the file of a published revision
+    stays byte for byte what it was, whatever happens to the trusts afterwards.
+    """
     results = (
         TrustResult.objects.filter(release=release, rank__isnull=False)
-        .select_related("trust__region")
-        .order_by("rank", "average_score", "trust__name")
+        .select_related("trust", "region")
+        .order_by("rank", "average_score", "trust_name")
     )
     quarter = release.quarter.label
     trust_type = release.peer_group.trust_type_label
     return [
         LeagueTableRow(
             quarter=quarter,
-            region=result.trust.region.published_name,
+            region=result.region.published_name,
             trust_type=trust_type,
-            trust_subtype=result.trust.subtype,
+            trust_subtype=result.trust_subtype,
             trust_code=result.trust.ods_code,
-            trust_name=result.trust.name,
+            trust_name=result.trust_name,
             average_score=result.average_score,
             average_score_range=_pair(result.average_low, result.average_high),
             segment=result.segment,

@@ -1,7 +1,16 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from trusts.models import BoardMembership, ContextMeasure, PeerGroup, Region, Trust
+
+# League tables print these as they stood when each table was computed (NHS England's CSV
+# writes the region's published name and the peer group's trust type), so once a table refers
+# to one they are read-only here: a reorganisation is a new region, and trusts move to it.
+REGION_AS_PUBLISHED = ("name", "published_name", "slug")
+PEER_GROUP_AS_PUBLISHED = ("name", "slug", "trust_type_label")
 
 
 @admin.register(Region)
@@ -9,10 +18,20 @@ class RegionAdmin(admin.ModelAdmin):
     list_display = ["name", "published_name", "slug"]
     search_fields = ["name"]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Region | None = None) -> Any:
+        if obj is not None and obj.published_results.exists():
+            return REGION_AS_PUBLISHED
+        return ()
+
 
 @admin.register(PeerGroup)
 class PeerGroupAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "trust_type_label", "display_order"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: PeerGroup | None = None) -> Any:
+        if obj is not None and obj.releases.exists():
+            return PEER_GROUP_AS_PUBLISHED
+        return ()
 
 
 class ContextMeasureInline(admin.TabularInline):

@@ -129,10 +129,11 @@ class ReleaseSerializer(serializers.ModelSerializer):
 
 class LeagueTableRowSerializer(serializers.ModelSerializer):
     trust = serializers.CharField(source="trust.ods_code", read_only=True)
-    trust_name = serializers.CharField(source="trust.name", read_only=True)
-    region = serializers.CharField(source="trust.region.slug", read_only=True)
-    region_name = serializers.CharField(source="trust.region.name", read_only=True)
-    subtype = serializers.CharField(source="trust.subtype", read_only=True)
+    # As the release has them: a later rename shows on /api/v1/trusts/, not here.
+    trust_name = serializers.CharField(read_only=True)
+    region = serializers.CharField(source="region.slug", read_only=True)
+    region_name = serializers.CharField(source="region.name", read_only=True)
+    subtype = serializers.CharField(source="trust_subtype", read_only=True)
     average_score = _number(allow_null=True)
     average_low = _number(allow_null=True)
     average_high = _number(allow_null=True)

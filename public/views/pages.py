@@ -121,7 +121,7 @@ def home(request: HttpRequest) -> HttpResponse:
         rows = list(
             TrustResult.objects.filter(release=release)
             .select_related("trust")
-            .order_by("rank", "trust__name")
+            .order_by("rank", "trust_name")
         )
         counts = {n: 0 for n in SEGMENT_MEANINGS}
         for row in rows:

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from metrics.models import MetricDefinition, Observation, Thresholds, TrustQuarterStatus
+from metrics.scoring_params import params_problems
 from releases.engine import (
     Direction,
     FrameworkIncomplete,
@@ -79,6 +80,15 @@ def load_inputs(release: Release) -> LoadedInputs:
     )
     if not definitions:
         raise ReleaseNotComputable(f"The framework {release.framework} has no metrics.")
+    # Saving a definition validates it; this catches a row written behind the models' back
+    # with the same message, rather than a KeyError from the engine.
+    known = {d.metric.code for d in definitions}
+    for definition in definitions:
+        problems = params_problems(definition.method, definition.params, known)
+        if problems:
+            raise ReleaseNotComputable(
+                f"{definition.metric.code} in {release.framework}: {' '.join(problems)}"
+            )
     metric_ids = [d.metric_id for d in definitions]
     column = {metric_id: j for j, metric_id in enumerate(metric_ids)}
 
@@ -341,6 +351,9 @@ def write_results(
             TrustResult(
                 release=release,
                 trust=trust,
+                trust_name=trust.name,
+                trust_subtype=trust.subtype,
+                region_id=trust.region_id,
                 average_score=result.average[i],
                 average_exact=None
                 if np.isnan(result.average_exact[i])

@@ -1,6 +1,7 @@
 """Finding and creating releases."""
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Case, When
 
 from metrics.models import Framework, Quarter
 from releases.models import Release
@@ -29,10 +30,12 @@ def parse_quarter(text: str) -> Quarter:
 
 
 def framework_for(quarter: Quarter, peer_group: PeerGroup) -> Framework:
+    # Active before draft, newest first: a draft new version is not used until it is active.
+    active_first = Case(When(status=Framework.Status.ACTIVE, then=0), default=1)
     framework = (
         Framework.objects.filter(peer_group=peer_group, quarters=quarter)
         .exclude(status=Framework.Status.RETIRED)
-        .order_by("-status", "-version")  # active before draft, newest first
+        .order_by(active_first, "-version")
         .first()
     )
     if framework is None:

@@ -106,3 +106,28 @@ def _fixed_message(release: Release, what: str) -> str:
         if release.status == Release.Status.PUBLISHED
         else "Return the release for changes first."
     )
+
+
+def _first_fixing(releases: Any) -> Release | None:
+    return (
+        releases.fixing_frameworks()
+        .select_related("quarter", "peer_group", "framework")
+        .order_by("quarter__year_start", "quarter__number", "peer_group__display_order", "pk")
+        .first()
+    )
+
+
+def release_fixing_framework(framework_ids: Iterable[int]) -> Release | None:
+    ids = {pk for pk in framework_ids if pk is not None}
+    return _first_fixing(Release.objects.filter(framework_id__in=ids)) if ids else None
+
+
+def release_fixing_thresholds(framework_id: int, quarter_id: int) -> Release | None:
+    return _first_fixing(Release.objects.filter(framework_id=framework_id, quarter_id=quarter_id))
+
+
+def release_fixing_metrics(metric_ids: Iterable[int]) -> Release | None:
+    ids = {pk for pk in metric_ids if pk is not None}
+    if not ids:
+        return None
+    return _first_fixing(Release.objects.filter(framework__definitions__metric_id__in=ids))

@@ -398,7 +398,14 @@ def published_release_of(trust_code: str, quarter: Quarter) -> object:
     release = Release.objects.create(
         quarter=quarter, peer_group=framework.peer_group, framework=framework
     )
-    TrustResult.objects.create(release=release, trust=Trust.objects.get(ods_code=trust_code))
+    trust = Trust.objects.get(ods_code=trust_code)
+    TrustResult.objects.create(
+        release=release,
+        trust=trust,
+        trust_name=trust.name,
+        trust_subtype=trust.subtype,
+        region_id=trust.region_id,
+    )
     # Straight to published: the lifecycle's own checks are not what is under test here.
     Release.objects.filter(pk=release.pk).update(status=Release.Status.PUBLISHED)
     return release
