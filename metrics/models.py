@@ -198,7 +198,7 @@ def previous_quarter(year_start: int, number: int) -> tuple[int, int]:
     return (year_start, number - 1) if number > 1 else (year_start - 1, 4)
 
 
-class FrameworkQuerySet(models.QuerySet["Framework"]):
+class FrameworkQuerySet(FrameworkContentQuerySet):
     def with_method(self) -> "FrameworkQuerySet":
         """With the peer group, and the domains and their metric definitions in display order:
         everything the methodology page and the API's frameworks need, in three queries."""
