@@ -24,7 +24,7 @@ class RecordedTask(Task):
         except OperationalError as error:
             if self.app.conf.task_always_eager:
                 raise
-            from leaguetable.models import UnqueuedTask
+            from outbox.models import UnqueuedTask
 
             UnqueuedTask.objects.create(
                 name=self.name, args=list(args or ()), kwargs=dict(kwargs or {}), error=str(error)

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "releases",
     "interventions",
     "public",
+    "outbox",
     "leaguetable",
 ]
 

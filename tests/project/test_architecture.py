@@ -7,7 +7,16 @@ import grimp
 
 from tests.conftest import REPO
 
-APPS = ("leaguetable", "trusts", "metrics", "releases", "interventions", "public", "adminkit")
+APPS = (
+    "leaguetable",
+    "trusts",
+    "metrics",
+    "releases",
+    "interventions",
+    "public",
+    "adminkit",
+    "outbox",
+)
 
 
 def _import_cycles() -> list[list[str]]:

@@ -2,10 +2,10 @@
 
 import logging
 
-from celery import shared_task
+from celery import current_app, shared_task
 from kombu.exceptions import OperationalError
 
-from leaguetable.models import UnqueuedTask
+from outbox.models import UnqueuedTask
 
 logger = logging.getLogger(__name__)
 
@@ -14,13 +14,11 @@ logger = logging.getLogger(__name__)
 def queue_unqueued_tasks() -> int:
     """Send every recorded task, oldest first; stop at the first refusal (the broker is down
     again) and leave the rest, with the new error, for the next tick. Returns how many went."""
-    from leaguetable.celery import app
-
     queued = 0
     for task in UnqueuedTask.objects.all():
         try:
             # send_task, not the task's own apply_async: a failure here is already recorded.
-            app.send_task(task.name, args=task.args, kwargs=task.kwargs, ignore_result=True)
+            current_app.send_task(task.name, args=task.args, kwargs=task.kwargs, ignore_result=True)
         except OperationalError as error:
             task.attempts += 1
             task.error = str(error)

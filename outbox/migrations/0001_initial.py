@@ -3,7 +3,7 @@
 from django.db import migrations, models
 from django.utils import timezone
 
-JOB = ("Queue tasks the broker refused", "leaguetable.tasks.queue_unqueued_tasks")
+JOB = ("Queue tasks the broker refused", "outbox.tasks.queue_unqueued_tasks")
 
 
 def create_job(apps, schema_editor):
@@ -23,8 +23,9 @@ def remove_job(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    initial = True
+
     dependencies = [
-        ("leaguetable", "0001_roles"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 

@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 
-from leaguetable.models import UnqueuedTask
+from outbox.models import UnqueuedTask
 
 
 @admin.register(UnqueuedTask)

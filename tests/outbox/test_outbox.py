@@ -7,11 +7,12 @@ in-memory transport), so the failure and the recovery both go through Celery's o
 from collections.abc import Iterator
 
 import pytest
+from django.urls import reverse
 
 from leaguetable import roles
 from leaguetable.celery import app as celery_app
-from leaguetable.models import UnqueuedTask
-from leaguetable.tasks import queue_unqueued_tasks
+from outbox.models import UnqueuedTask
+from outbox.tasks import queue_unqueued_tasks
 from releases import tasks
 from releases.models import Release
 from tests.factories import computed_release, user_with_role
@@ -73,7 +74,7 @@ def test_the_admin_says_what_is_waiting_for_the_queue(client, broker_down):
 
     index = client.get("/admin/").content.decode()
     assert "Tasks waiting for the queue" in index
-    page = client.get("/admin/leaguetable/unqueuedtask/").content.decode()
+    page = client.get(reverse("admin:outbox_unqueuedtask_changelist")).content.decode()
     assert "could not be queued because the task broker was unreachable" in page
     assert "releases.tasks.compute_release" in page
     assert "(41)" in page
