@@ -27,6 +27,8 @@ _VIEW_ALL = [
     "metrics.view_importrun",
     "metrics.view_observation",
     "metrics.view_trustquarterstatus",
+    "metrics.view_complaintsyear",
+    "metrics.view_surveysectionresult",
     "releases.view_release",
     "releases.view_trustresult",
     "releases.view_metricresult",

@@ -8,10 +8,13 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from adminkit.history import ReasonedHistoryAdmin
+from adminkit.readonly import ReadOnlyAdminMixin
 from metrics.imports.uploads import UPLOAD_PERMISSION, UploadForm, confirm_upload, receive_upload
 from metrics.models import (
+    ComplaintsYear,
     Domain,
     Framework,
     ImportRun,
@@ -19,6 +22,7 @@ from metrics.models import (
     MetricDefinition,
     Observation,
     Quarter,
+    SurveySectionResult,
     Thresholds,
     TrustQuarterStatus,
 )
@@ -179,6 +183,26 @@ class TrustQuarterStatusAdmin(ReasonedHistoryAdmin):
     search_fields = ["trust__ods_code", "trust__name"]
     raw_id_fields = ["trust"]
     readonly_fields = ["import_run"]
+
+
+@admin.register(ComplaintsYear)
+class ComplaintsYearAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """KO41a complaints: written only by their importer, so a change is always a new file."""
+
+    list_display = ["trust", "year", "new", "resolved", "upheld", "partly_upheld", "not_upheld"]
+    list_filter = ["year", "trust__peer_group"]
+    list_select_related = ["trust"]
+    search_fields = ["trust__ods_code", "trust__name"]
+
+
+@admin.register(SurveySectionResult)
+class SurveySectionResultAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """CQC survey sections: written only by their importer, so a change is always a new file."""
+
+    list_display = ["trust", "survey", "year", "section", "mean", "band"]
+    list_filter = ["survey", "year", "section", "band"]
+    list_select_related = ["trust"]
+    search_fields = ["trust__ods_code", "trust__name"]
 
 
 class UploadViews:

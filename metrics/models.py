@@ -537,6 +537,8 @@ class ImportRun(models.Model):
         TRUSTS = "trusts", "Trust register (ERIC or ODS)"
         NOF = "nof", "NOF data file"
         AE = "ae", "A&E monthly sitrep"
+        COMPLAINTS = "complaints", "KO41a written complaints"
+        SURVEY = "survey", "CQC patient survey benchmark"
         SYNTHETIC = "synthetic", "Synthetic demo values"
 
     class Status(models.TextChoices):
@@ -712,3 +714,100 @@ class TrustQuarterStatus(ReleaseInput):
 
     def __str__(self) -> str:
         return f"{self.trust.ods_code} {self.quarter}"
+
+
+# Patient feedback ---------------------------------------------------------------------------
+# Context shown beside a trust's results, never scored: no framework metric is defined on them.
+
+
+class ComplaintsYear(models.Model):
+    """One trust's written complaints in a financial year, as NHS England's KO41a counts them."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="complaints_years")
+    year = models.CharField(max_length=7, help_text="Financial year, e.g. 2024/25.")
+    new = models.PositiveIntegerField("new complaints")
+    resolved = models.PositiveIntegerField("complaints resolved")
+    upheld = models.PositiveIntegerField("resolved and upheld")
+    partly_upheld = models.PositiveIntegerField("resolved and partly upheld")
+    not_upheld = models.PositiveIntegerField("resolved and not upheld")
+    subjects = models.JSONField(
+        default=dict, help_text="New complaints by subject, as KO41a names the subjects."
+    )
+    import_run = models.ForeignKey(
+        ImportRun, null=True, blank=True, on_delete=models.PROTECT, related_name="complaints"
+    )
+    source_line = models.PositiveIntegerField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "complaints year"
+        ordering = ["-year", "trust"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "trust"], name="unique_complaints_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trust_id} {self.year}: {self.new} new complaints"
+
+    @property
+    def upheld_share(self) -> float | None:
+        """Share of resolved complaints upheld in full or in part (0 to 1)."""
+        if not self.resolved:
+            return None
+        return (self.upheld + self.partly_upheld) / self.resolved
+
+    def main_subjects(self, count: int = 3) -> list[tuple[str, int]]:
+        ranked = sorted(
+            ((name, n) for name, n in self.subjects.items() if n), key=lambda p: (-p[1], p[0])
+        )
+        return ranked[:count]
+
+
+class SurveySectionResult(models.Model):
+    """One section of a CQC patient survey for one trust: CQC's score, expected range and band."""
+
+    class Band(models.IntegerChoices):
+        # CQC's seven bands; 0 ("not applicable") is never stored.
+        MUCH_WORSE = 1, "Much worse than expected"
+        WORSE = 2, "Worse than expected"
+        SOMEWHAT_WORSE = 3, "Somewhat worse than expected"
+        ABOUT_THE_SAME = 4, "About the same as expected"
+        SOMEWHAT_BETTER = 5, "Somewhat better than expected"
+        BETTER = 6, "Better than expected"
+        MUCH_BETTER = 7, "Much better than expected"
+
+    survey = models.CharField(max_length=100, help_text='e.g. "Adult Inpatient Survey".')
+    year = models.CharField(max_length=7, help_text="The survey's year, e.g. 2022.")
+    section = models.CharField(max_length=10, help_text='CQC\'s section code, e.g. "S01".')
+    trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="survey_sections")
+    mean = models.DecimalField(max_digits=6, decimal_places=3, help_text="0 to 10, 10 best.")
+    expected_low = models.DecimalField(
+        max_digits=6, decimal_places=3, help_text="Lower limit of CQC's expected range (95%)."
+    )
+    expected_high = models.DecimalField(
+        max_digits=6, decimal_places=3, help_text="Upper limit of CQC's expected range (95%)."
+    )
+    band = models.PositiveSmallIntegerField(choices=Band.choices)
+    respondents = models.PositiveIntegerField(null=True, blank=True)
+    import_run = models.ForeignKey(
+        ImportRun, null=True, blank=True, on_delete=models.PROTECT, related_name="survey_sections"
+    )
+    source_line = models.PositiveIntegerField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["survey", "-year", "section", "trust"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "year", "section", "trust"], name="unique_survey_section"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trust_id} {self.survey} {self.year} {self.section}: {self.mean}"
+
+    @property
+    def section_label(self) -> str:
+        """ "Section 1" for "S01": the workbook numbers its sections without naming them."""
+        digits = self.section.lstrip("Ss").lstrip("0") or "0"
+        return f"Section {digits}"

@@ -21,6 +21,7 @@ from django.conf import settings
 from openpyxl import Workbook
 
 from metrics.models import MetricDefinition, Observation
+from public.uncertainty import is_segment_uncertain
 from releases.engine.bootstrap import LIKELY_RANGE_PERCENTILES
 from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
 
@@ -38,6 +39,7 @@ LEAGUE_TABLE_FIELDS = [
     "Rank_likely_low",
     "Rank_likely_high",
     "Segment",
+    "Segment_uncertain",
     "Unadjusted_segment",
     "Average_score",
     "Average_likely_low",
@@ -220,6 +222,7 @@ def league_table_record(release: Release, row: TrustResult) -> dict[str, Any]:
         "Rank_likely_low": row.rank_low,
         "Rank_likely_high": row.rank_high,
         "Segment": row.segment,
+        "Segment_uncertain": is_segment_uncertain(row, release),
         "Unadjusted_segment": row.unadjusted_segment,
         "Average_score": row.average_score,
         "Average_likely_low": row.average_low,

@@ -8,9 +8,10 @@ Names, regions and subtypes are the rows' own, as the release has them.
 from typing import Any
 
 import django_filters
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.db.models.expressions import OrderBy
 
+from public.search import matches, matching_trust_ids
 from releases.models import TrustResult
 from trusts.models import Region
 
@@ -64,6 +65,11 @@ class LeagueTableFilterSet(django_filters.FilterSet):
     deficit = django_filters.BooleanFilter(
         field_name="in_financial_deficit", label="In financial deficit"
     )
+    # The rows come annotated by public.uncertainty.with_segment_uncertainty.
+    segment_uncertain = django_filters.BooleanFilter(
+        field_name="segment_uncertain",
+        label="Segment uncertain (the likely range of the average crosses a threshold)",
+    )
     sort = django_filters.ChoiceFilter(
         choices=SORT_CHOICES, method="order", label="Sort by", empty_label=None
     )
@@ -76,12 +82,14 @@ class LeagueTableFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        # The name the table shows; a renamed trust is also found by its current name.
-        return queryset.filter(
-            Q(trust_name__icontains=value)
-            | Q(trust__name__icontains=value)
-            | Q(trust__ods_code__iexact=value)
-        )
+        # The name the table shows or the trust's current name (a renamed trust is found by
+        # either), compared as people type: case, accents and apostrophes do not matter.
+        published = [
+            trust_id
+            for trust_id, trust_name in queryset.values_list("trust_id", "trust_name")
+            if matches(trust_name, "", value)
+        ]
+        return queryset.filter(trust_id__in=[*matching_trust_ids(value), *published])
 
     def order(self, queryset: QuerySet[TrustResult], name: str, value: str) -> QuerySet:
         # Applied in filter_queryset so an absent sort still orders by rank.

@@ -12,6 +12,7 @@ one query each and joined in Python.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
+    Count,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -30,6 +32,7 @@ from django.db.models import (
 )
 from django.http import Http404
 
+from metrics.imports.ae import AE_ATTENDANCES_KEY
 from metrics.models import (
     Domain,
     Framework,
@@ -38,6 +41,7 @@ from metrics.models import (
     Quarter,
     Thresholds,
 )
+from public.uncertainty import with_segment_uncertainty
 from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
 from trusts.models import ContextMeasure, PeerGroup, Region, Trust
 
@@ -124,7 +128,9 @@ def league_table_rows(release: Release, previous: Release | None = None) -> Quer
     if release.status not in Release.READABLE_STATUSES:
         return TrustResult.objects.none()
     # The trust's name, subtype and region as the release has them (as published).
-    rows = TrustResult.objects.filter(release=release).select_related("trust", "region")
+    rows = with_segment_uncertainty(
+        TrustResult.objects.filter(release=release).select_related("trust", "region")
+    )
     if previous is None:
         nothing = Value(None, output_field=IntegerField())
         return rows.annotate(previous_published_rank=nothing, movement=nothing)
@@ -217,6 +223,9 @@ class TrustPage:
     context: list[ContextLine]
     step: SegmentStep | None
     peers_ranked: int
+    # Trusts ranked by each release of the history, and the peer group's context measures.
+    peers_by_release: dict[int, int] = field(default_factory=dict)
+    peer_measures: list[ContextMeasure] = field(default_factory=list)
 
 
 def trust_or_404(ods_code: str) -> Trust:
@@ -234,9 +243,18 @@ def trust_page(trust: Trust) -> TrustPage:
     """Everything the trust page shows, in a fixed number of queries."""
     history = list(
         TrustResult.objects.filter(trust=trust, release__status=Release.Status.PUBLISHED)
-        .select_related("release", "release__quarter", "release__framework")
+        .select_related("release", "release__quarter", "release__framework", "release__peer_group")
         .order_by("-release__quarter__year_start", "-release__quarter__number")
     )
+    peers_by_release = dict(
+        TrustResult.objects.filter(
+            release_id__in=[row.release_id for row in history], rank__isnull=False
+        )
+        .values("release_id")
+        .annotate(count=Count("pk"))
+        .values_list("release_id", "count")
+    )
+    peer_measures = list(ContextMeasure.objects.filter(trust__peer_group_id=trust.peer_group_id))
     result = history[0] if history else None
     release = result.release if result else None
     withdrawn = list(
@@ -268,7 +286,7 @@ def trust_page(trust: Trust) -> TrustPage:
             r.metric_id: r for r in MetricResult.objects.filter(release=release, trust=trust)
         }
         peers = {p.metric_id: p for p in MetricPeerStatistics.objects.filter(release=release)}
-        peers_ranked = TrustResult.objects.filter(release=release, rank__isnull=False).count()
+        peers_ranked = peers_by_release.get(release.pk, 0)
         blocks: dict[int, DomainBlock] = {}
         for definition in definitions:
             line = MetricLine(
@@ -294,9 +312,11 @@ def trust_page(trust: Trust) -> TrustPage:
         history=history,
         withdrawn=withdrawn,
         corrections=corrections,
-        context=context_lines(trust),
+        context=context_lines(trust, peer_measures),
         step=step,
         peers_ranked=peers_ranked,
+        peers_by_release=peers_by_release,
+        peer_measures=peer_measures,
     )
 
 
@@ -345,18 +365,25 @@ def segment_step(
     return SegmentStep(unadjusted - 1, needed, current, "", most_room, points)
 
 
-def context_lines(trust: Trust) -> list[ContextLine]:
-    """The trust's context measures (ERIC) beside the median of its peer group."""
-    measures = list(trust.context_measures.all().order_by("-year", "key"))
+def context_lines(trust: Trust, peer_measures: list[ContextMeasure]) -> list[ContextLine]:
+    """The trust's estates measures (ERIC) beside the median of its peer group.
+
+    `peer_measures` are the peer group's measures (the trust's own among them). The A&E
+    attendances the sitrep adds are shown in the context block, not here.
+    """
+    estates = [m for m in peer_measures if m.key != AE_ATTENDANCES_KEY]
+    measures = sorted(
+        (m for m in estates if m.trust_id == trust.pk),
+        key=lambda m: m.key,
+    )
     if not measures:
         return []
-    latest_year = measures[0].year
+    latest_year = max(m.year for m in measures)
     measures = [m for m in measures if m.year == latest_year]
     peer_values: dict[str, list[Decimal]] = defaultdict(list)
-    for key, value in ContextMeasure.objects.filter(
-        trust__peer_group_id=trust.peer_group_id, year=latest_year, value__isnull=False
-    ).values_list("key", "value"):
-        peer_values[key].append(value)
+    for measure in estates:
+        if measure.year == latest_year and measure.value is not None:
+            peer_values[measure.key].append(measure.value)
     return [
         ContextLine(
             measure,
@@ -383,8 +410,9 @@ def public_support(trust: Trust) -> Any | None:
 
 
 def parse_trust_codes(text: str) -> list[str]:
+    """ODS codes as people type them: separated by commas, spaces or both, any case."""
     codes: list[str] = []
-    for code in (part.strip().upper() for part in text.split(",")):
+    for code in (part.upper() for part in re.split(r"[\s,;]+", text)):
         if code and code not in codes:
             codes.append(code)
     return codes

@@ -15,18 +15,18 @@ from django.contrib.auth.base_user import AbstractBaseUser
 
 from metrics.imports.base import (
     FILE,
-    ROW,
     BulkUpsert,
     FixedByRelease,
     ImportContext,
     ImportReport,
     KeyRegister,
     fit_decimal,
-    required_columns,
+    parse_count,
     run_import,
+    with_columns,
 )
 from metrics.models import ImportRun, Metric, Observation, Quarter
-from trusts.models import Trust
+from trusts.models import ContextMeasure, Trust
 
 HUNDRED = Decimal(100)
 AE_PERIOD = "Period"
@@ -79,6 +79,8 @@ MONTH_NAMES = (
 )
 AE_FOUR_HOURS = "AE4H"
 AE_TWELVE_HOURS = "AE12H"
+# The trust's size as A&E sees it: context beside its results, never scored.
+AE_ATTENDANCES_KEY = "ae-attendances-month"
 
 
 def import_ae(
@@ -99,15 +101,12 @@ def import_ae(
     providers, UTCs, walk-in centres) and the TOTAL row are skipped and counted, not errors.
     Non-numeric or negative counts and unreadable periods are invalid rows. The Observation's
     reporting period names the month ("May 2026"): a later month of the same quarter replaces
-    it. Raises ImportRejected if any row is invalid.
+    it. A trust with attendances also gets them as a context measure (the month's attendances,
+    filed under the financial year: a later month replaces it). Raises ImportRejected if any
+    row is invalid.
     """
 
-    def process(ctx: ImportContext) -> None:
-        columns = required_columns(ctx, AE_COLUMNS)
-        if columns is not None:
-            _import_ae_rows(ctx, columns)
-
-    return run_import(ImportRun.Kind.AE, path, user, process, run)
+    return run_import(ImportRun.Kind.AE, path, user, with_columns(AE_COLUMNS, _import_ae_rows), run)
 
 
 def _import_ae_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
@@ -130,15 +129,10 @@ def _import_ae_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
         line_field="source_line",
         guard=FixedByRelease(AE_ORG, {pk: code for code, pk in trusts.items()}),
     )
+    measures = BulkUpsert(ctx, ContextMeasure, ("year", "key", "trust_id"))
     seen = KeyRegister()
-    width = max(columns.values()) + 1
 
-    for line, fields in ctx.rows():
-        if len(fields) < width:
-            report.add_error(
-                line, ROW, f"{len(fields)} fields", f"expected at least {width} fields"
-            )
-            continue
+    for line, fields in ctx.complete_rows(columns):
         org_code = fields[columns[AE_ORG]].strip().upper()
         if org_code == "TOTAL":
             report.skip("England total row")
@@ -150,7 +144,7 @@ def _import_ae_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
         errors_before = report.error_count
         period = _ae_period(ctx, line, fields[columns[AE_PERIOD]].strip())
         counts = {
-            name: _count(report, line, name, fields[columns[name]])
+            name: parse_count(report, line, name, fields[columns[name]])
             for name in (*AE_ATTENDANCES, *AE_OVER_4_HOURS, AE_WAITS_12_HOURS, *AE_ADMISSIONS)
         }
         if period is not None:
@@ -165,7 +159,7 @@ def _import_ae_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
         if report.error_count > errors_before:
             continue
         assert period is not None
-        quarter_id, month_label = period
+        quarter_id, month_label, financial_year = period
         attendances = sum(counts[name] or 0 for name in AE_ATTENDANCES)
         over_4_hours = sum(counts[name] or 0 for name in AE_OVER_4_HOURS)
         admissions = sum(counts[name] or 0 for name in AE_ADMISSIONS)
@@ -189,6 +183,18 @@ def _import_ae_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
             report.skip(f"{AE_TWELVE_HOURS} not computed: no emergency admissions via A&E")
         if report.rejected:
             continue
+        if attendances:
+            measures.put(
+                (financial_year, AE_ATTENDANCES_KEY, trust_id),
+                {
+                    "label": f"A&E attendances in {month_label}",
+                    "unit": "attendances",
+                    "value": attendances,
+                    "source": f"NHS England, A&E attendances and emergency admissions, "
+                    f"{month_label}",
+                },
+                line,
+            )
         for code, value in results:
             observations.put(
                 (quarter_id, metrics[code], trust_id),
@@ -201,8 +207,8 @@ def _import_ae_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
             )
 
 
-def _ae_period(ctx: ImportContext, line: int, text: str) -> tuple[int, str] | None:
-    """(quarter id, "May 2026") for a sitrep period like MSitAE-MAY-2026."""
+def _ae_period(ctx: ImportContext, line: int, text: str) -> tuple[int, str, str] | None:
+    """(quarter id, "May 2026", "2026/27") for a sitrep period like MSitAE-MAY-2026."""
     match = AE_PERIOD_FORMAT.fullmatch(text)
     month = MONTHS.index(match[1].upper()) + 1 if match and match[1].upper() in MONTHS else 0
     if not match or not month:
@@ -210,12 +216,8 @@ def _ae_period(ctx: ImportContext, line: int, text: str) -> tuple[int, str] | No
         return None
     year = int(match[2])
     year_start, number = Quarter.of_month(year, month)
-    return ctx.quarter_id(year_start, number), f"{MONTH_NAMES[month - 1]} {year}"
-
-
-def _count(report: ImportReport, line: int, column: str, text: str) -> int | None:
-    cleaned = text.strip().replace(",", "")
-    if not (cleaned.isascii() and cleaned.isdigit()):
-        report.add_error(line, column, text.strip(), "not a count (a whole number of 0 or more)")
-        return None
-    return int(cleaned)
+    return (
+        ctx.quarter_id(year_start, number),
+        f"{MONTH_NAMES[month - 1]} {year}",
+        f"{year_start}/{(year_start + 1) % 100:02d}",
+    )

@@ -40,6 +40,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from metrics import input_locks
+from metrics.imports.errors import UnreadableFile
 from metrics.models import ImportRun, Observation, Quarter, TrustQuarterStatus
 from metrics.signals import observations_changed
 from trusts.models import Trust
@@ -118,6 +119,8 @@ class ImportReport:
     error_count: int = 0
     notes: list[str] = field(default_factory=list)
     import_run_id: int | None = None
+    # For a spreadsheet: the sheet the line numbers count rows of.
+    sheet: str = ""
 
     @property
     def created(self) -> int:
@@ -152,8 +155,12 @@ class ImportReport:
     def counts_for(self, label: str) -> ChangeCounts:
         return self.changes.setdefault(label, ChangeCounts())
 
+    @property
+    def location(self) -> str:
+        return f"{self.file_name}, sheet {self.sheet}" if self.sheet else self.file_name
+
     def error_lines(self) -> list[str]:
-        lines = [error.describe(self.file_name) for error in self.errors]
+        lines = [error.describe(self.location) for error in self.errors]
         if self.error_count > len(self.errors):
             lines.append(
                 f"... and {self.error_count - len(self.errors)} more invalid rows "
@@ -166,6 +173,8 @@ class ImportReport:
         lines = [f"{kind}: {self.file_name}"]
         if self.checksum:
             lines.append(f"  sha256 {self.checksum}, read as {self.encoding or 'unknown'}")
+        if self.sheet:
+            lines.append(f"  sheet {self.sheet} (line numbers are its row numbers)")
         lines.append(f"  {self.rows_read} rows read")
         if self.rejected:
             lines.append(f"REJECTED: {self.error_count} invalid rows; nothing was saved.")
@@ -277,6 +286,15 @@ def parse_decimal(text: str) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+def parse_count(report: ImportReport, line: int, column: str, text: str) -> int | None:
+    """A count (a whole number of 0 or more, thousands separators allowed), else an error."""
+    cleaned = text.strip().replace(",", "")
+    if not (cleaned.isascii() and cleaned.isdigit()):
+        report.add_error(line, column, text.strip(), "not a count (a whole number of 0 or more)")
+        return None
+    return int(cleaned)
+
+
 def fit_decimal(number: Decimal, model_field: models.DecimalField) -> Decimal | None:
     """`number` rounded to what the column stores, or None if it is too large to store.
 
@@ -323,6 +341,10 @@ class KeyRegister:
 # Writing ------------------------------------------------------------------------------------
 
 
+# Reads a file that is not CSV text (a spreadsheet's sheet) as (line, cells) records.
+RecordReader = Callable[[Path], Iterator[tuple[int, list[str]]]]
+
+
 class ImportContext:
     """One file being imported: its rows, its report, its ImportRun, its audit details."""
 
@@ -333,6 +355,7 @@ class ImportContext:
         report: ImportReport,
         run: ImportRun,
         user: AbstractBaseUser | None,
+        read: RecordReader | None = None,
     ) -> None:
         self.path = path
         self.encoding = encoding
@@ -340,7 +363,7 @@ class ImportContext:
         self.run = run
         self.user = user
         self.change_reason = f"Imported from {path.name}"
-        self._records = self._read()
+        self._records = self._read() if read is None else self._read_with(read)
         self._peeked: tuple[int, list[str]] | None = None
         self._quarters: dict[tuple[int, int], int] = {}
         self._writers: list[BulkUpsert] = []
@@ -362,6 +385,13 @@ class ImportContext:
         """
         for writer in self._writers:
             writer.flush(final=True)
+
+    def _read_with(self, read: RecordReader) -> Iterator[tuple[int, list[str]]]:
+        """Records from a spreadsheet reader; a file it cannot read is one file error."""
+        try:
+            yield from read(self.path)
+        except UnreadableFile as exc:
+            self.report.add_error(1, FILE, "", str(exc))
 
     def _read(self) -> Iterator[tuple[int, list[str]]]:
         with self.path.open(encoding=self.encoding, newline="") as handle:
@@ -405,6 +435,18 @@ class ImportContext:
         for record in self._records:
             self.report.rows_read += 1
             yield record
+
+    def complete_rows(self, columns: Mapping[str, int]) -> Iterator[tuple[int, list[str]]]:
+        """The remaining rows long enough to hold every column found; a shorter one is an
+        invalid row."""
+        width = max(columns.values()) + 1
+        for line, fields in self.rows():
+            if len(fields) < width:
+                self.report.add_error(
+                    line, ROW, f"{len(fields)} fields", f"expected at least {width} fields"
+                )
+                continue
+            yield line, fields
 
     def quarter_id(self, year_start: int, number: int) -> int:
         """The id of a quarter, created (with its dates) the first time a file names it."""
@@ -640,9 +682,16 @@ def run_import(
     user: AbstractBaseUser | None,
     process: Callable[[ImportContext], None],
     run: ImportRun | None = None,
+    *,
+    read: RecordReader | None = None,
+    read_as: str = "",
 ) -> ImportReport:
     """Import one file with `process`, all or nothing, and record the ImportRun (`run`, when the
     caller already has one, as an admin upload does).
+
+    A CSV file is read as text in the encoding `inspect_file` finds. Any other format (an
+    OpenDocument spreadsheet) passes `read`, which yields its records and raises
+    `UnreadableFile` if it cannot, and `read_as`, the format's name for the report.
 
     The ImportRun is created first ("validating"), so a long import is visible while it runs
     and a crash leaves a trace. Success is recorded inside the file's transaction, so the run
@@ -650,7 +699,10 @@ def run_import(
     """
     path = Path(path)
     report = ImportReport(kind=kind, file_name=path.name)
-    report.checksum, encoding, problem = inspect_file(path)
+    if read is None:
+        report.checksum, encoding, problem = inspect_file(path)
+    else:
+        report.checksum, encoding, problem = file_checksum(path), read_as, ""
     report.encoding = encoding or ""
     if run is None:
         run = ImportRun.objects.create(
@@ -665,7 +717,7 @@ def run_import(
         report.add_error(1, FILE, problem, "not UTF-8 or Windows-1252 (cp1252) text")
         _finish(run, report)
         raise ImportRejected(report)
-    ctx = ImportContext(path, encoding, report, run, run.imported_by)
+    ctx = ImportContext(path, encoding, report, run, run.imported_by, read)
     try:
         with transaction.atomic():
             process(ctx)
@@ -771,8 +823,10 @@ class ImportCommand(BaseCommand):
     step that loads data stops there.
     """
 
+    file_help = "the CSV file to import"
+
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path, help="the CSV file to import")
+        parser.add_argument("file", type=Path, help=self.file_help)
         parser.add_argument(
             "--user", help="username recorded as the importer in the ImportRun and history"
         )
@@ -835,6 +889,21 @@ class FixedByRelease:
             f"would change data that {release} ({release.get_status_display().lower()}) was "
             f"computed from: {remedy}",
         )
+
+
+def with_columns(
+    wanted: tuple[str, ...],
+    import_rows: Callable[[ImportContext, dict[str, int]], None],
+    optional: tuple[str, ...] = (),
+) -> Callable[[ImportContext], None]:
+    """An importer's `process`: read the header, then the rows if no wanted column is missing."""
+
+    def process(ctx: ImportContext) -> None:
+        columns = required_columns(ctx, wanted, optional)
+        if columns is not None:
+            import_rows(ctx, columns)
+
+    return process
 
 
 def required_columns(

@@ -14,7 +14,6 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from simple_history.utils import bulk_update_with_history
 
 from metrics.imports.base import (
-    ROW,
     BulkUpsert,
     FixedByRelease,
     ImportContext,
@@ -22,8 +21,8 @@ from metrics.imports.base import (
     KeyRegister,
     fit_decimal,
     parse_decimal,
-    required_columns,
     run_import,
+    with_columns,
 )
 from metrics.models import (
     QUARTER_LABEL,
@@ -94,12 +93,13 @@ def import_nof(
     rounded to the places the database stores. Raises ImportRejected if any row is invalid.
     """
 
-    def process(ctx: ImportContext) -> None:
-        columns = required_columns(ctx, NOF_COLUMNS, optional=(NOF_NAME,))
-        if columns is not None:
-            _import_nof_rows(ctx, columns)
-
-    return run_import(ImportRun.Kind.NOF, path, user, process, run)
+    return run_import(
+        ImportRun.Kind.NOF,
+        path,
+        user,
+        with_columns(NOF_COLUMNS, _import_nof_rows, optional=(NOF_NAME,)),
+        run,
+    )
 
 
 def _import_nof_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
@@ -140,17 +140,11 @@ def _import_nof_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
         ctx, TrustQuarterStatus, ("quarter_id", "trust_id"), stamp=stamp, guard=guard
     )
     seen = KeyRegister()
-    width = max(columns.values()) + 1
     quarter_ids: dict[str, int] = {}
     # Trust -> (quarter, name) as the file's latest quarter names it; one entry per trust.
     published_names: dict[int, tuple[int, str]] = {}
 
-    for line, fields in ctx.rows():
-        if len(fields) < width:
-            report.add_error(
-                line, ROW, f"{len(fields)} fields", f"expected at least {width} fields"
-            )
-            continue
+    for line, fields in ctx.complete_rows(columns):
         metric_code = fields[columns[NOF_METRIC]].strip().upper()
         if metric_code in NOF_DERIVED:
             report.skip(NOF_DERIVED_REASON)

@@ -1,9 +1,10 @@
 """Uploading NHS data files through the admin: validate first, import on confirmation.
 
 1. A regulator uploads a file and says what it is (NOF data file, A&E sitrep, ERIC/ODS trust
-   register). `receive_upload` stores it and validates it at once by running its importer inside
-   a transaction that is always rolled back: the validation is exactly the import, every invalid
-   row is listed, and nothing is saved. One `ImportRun` records the upload (file, checksum, who,
+   register, KO41a complaints, CQC survey benchmark workbook). `receive_upload` stores it and
+   validates it at once by running its importer inside a transaction that is always rolled
+   back: the validation is exactly the import, every invalid row is listed, and nothing is
+   saved. One `ImportRun` records the upload (file, checksum, who,
    the report), "rejected" with its errors or "awaiting" confirmation.
 2. `confirm_upload` moves an awaiting upload to "queued"; the admin then queues the Celery job
    (`metrics.tasks.import_file`) once that commits.
@@ -40,13 +41,17 @@ UPLOAD_DIRECTORY = "imports/uploads"
 def _importers() -> dict[str, Callable[..., ImportReport]]:
     # Imported when used: the importers load the trust register and metric catalogue modules.
     from metrics.imports.ae import import_ae
+    from metrics.imports.complaints import import_complaints
     from metrics.imports.nof import import_nof
     from metrics.imports.register import import_trusts
+    from metrics.imports.survey import import_patient_survey
 
     return {
         ImportRun.Kind.NOF: import_nof,
         ImportRun.Kind.AE: import_ae,
         ImportRun.Kind.TRUSTS: import_trusts,
+        ImportRun.Kind.COMPLAINTS: import_complaints,
+        ImportRun.Kind.SURVEY: import_patient_survey,
     }
 
 
@@ -54,12 +59,16 @@ UPLOAD_KINDS = [
     (ImportRun.Kind.NOF, "NOF data file (NHS England's long CSV)"),
     (ImportRun.Kind.AE, "A&E monthly sitrep (provider level CSV)"),
     (ImportRun.Kind.TRUSTS, "Trust register: ERIC trust CSV or ODS etr.csv"),
+    (ImportRun.Kind.COMPLAINTS, "KO41a written complaints, organisation level (CSV)"),
+    (ImportRun.Kind.SURVEY, "CQC survey trust benchmark workbook (OpenDocument .ods)"),
 ]
 
 
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(label="What the file is", choices=UPLOAD_KINDS)
-    file = forms.FileField(label="File", help_text="CSV, as NHS England publishes it.")
+    file = forms.FileField(
+        label="File", help_text="As NHS England or the CQC publishes it (CSV, or .ods)."
+    )
 
 
 class _RolledBack(Exception):

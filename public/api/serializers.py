@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from metrics.models import Domain, Framework, Metric, MetricDefinition
+from public.uncertainty import is_segment_uncertain
 from releases.models import Release, TrustResult
 from trusts.models import Trust
 
@@ -145,6 +146,11 @@ class LeagueTableRowSerializer(serializers.ModelSerializer):
         "the previous quarter (positive is up the table).",
     )
     domain_scores = serializers.DictField(child=serializers.FloatField(), read_only=True)
+    segment_uncertain = serializers.BooleanField(
+        read_only=True,
+        help_text="The likely range of the average score crosses a segment threshold, so the "
+        "segment could well be another.",
+    )
     trust_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -159,6 +165,7 @@ class LeagueTableRowSerializer(serializers.ModelSerializer):
             "region_name",
             "subtype",
             "segment",
+            "segment_uncertain",
             "unadjusted_segment",
             "average_score",
             "average_low",
@@ -217,6 +224,9 @@ class TrustHistorySerializer(serializers.ModelSerializer):
     average_low = _number(allow_null=True)
     average_high = _number(allow_null=True)
     domain_scores = serializers.DictField(child=serializers.FloatField(), read_only=True)
+    segment_uncertain = serializers.SerializerMethodField(
+        help_text="The likely range of the average score crosses a segment threshold."
+    )
 
     class Meta:
         model = TrustResult
@@ -225,6 +235,7 @@ class TrustHistorySerializer(serializers.ModelSerializer):
             "quarter",
             "revision",
             "segment",
+            "segment_uncertain",
             "rank",
             "rank_low",
             "rank_high",
@@ -236,6 +247,9 @@ class TrustHistorySerializer(serializers.ModelSerializer):
             "domain_scores",
         ]
         read_only_fields = fields
+
+    def get_segment_uncertain(self, row: TrustResult) -> bool:
+        return is_segment_uncertain(row, row.release)
 
 
 class TrustDetailSerializer(TrustSerializer):

@@ -6,7 +6,7 @@ per publication generation (`public.caching`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -17,10 +17,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from metrics.models import MetricDefinition, Observation
-from public import selectors
+from public import selectors, trust_context
 from public.caching import cached_public
 from public.exports import plain
 from public.filtersets import DEFAULT_SORT, SORTS, LeagueTableFilterSet
+from public.peers import learning_from_peers
+from public.search import found_elsewhere, matching_trust_ids
+from public.uncertainty import possible_segments
 from releases.engine.bootstrap import LIKELY_RANGE_PERCENTILES
 from releases.engine.segments import SEGMENT_FINANCIAL_OVERRIDE, SEGMENT_RECOVERY_SUPPORT
 from releases.models import Release, TrustResult
@@ -50,11 +53,13 @@ DOWNLOADS = [
 
 @dataclass
 class Interval:
-    """A likely range drawn on a 0-100 scale (SVG units), with the point estimate."""
+    """A likely range drawn on a 0-100 scale (SVG units), with the point estimate and, for an
+    average score, the segment thresholds marked on the same scale."""
 
     low: float
     high: float
     point: float
+    marks: list[float] = field(default_factory=list)
 
     @property
     def width(self) -> float:
@@ -72,6 +77,24 @@ def interval(
         return round(min(max((float(value) - scale_low) / span, 0.0), 1.0) * 100, 2)
 
     return Interval(position(low), position(high), position(point))
+
+
+def threshold_marks(release: Release) -> list[float]:
+    """Where the release's segment thresholds fall on the average-score drawing (0-100)."""
+    span = SCORE_HIGH - SCORE_LOW
+    return [
+        round((float(t) - SCORE_LOW) / span * 100, 2)
+        for t in (release.t1, release.t2, release.t3)
+        if t is not None and SCORE_LOW <= float(t) <= SCORE_HIGH
+    ]
+
+
+def average_interval(row: Any, release: Release) -> Interval | None:
+    """A row's average score and its likely range, with the segment thresholds marked."""
+    drawn = interval(row.average_low, row.average_high, row.average_score, SCORE_LOW, SCORE_HIGH)
+    if drawn is not None:
+        drawn.marks = threshold_marks(release)
+    return drawn
 
 
 def quantity(value: Decimal | float | None, unit: str = "") -> str:
@@ -180,16 +203,17 @@ def league_table(
     most_rank = max(totals["ranks"] or 1, totals["trusts"] or 1, 2)
     for row in rows:
         row.rank_interval = interval(row.rank_low, row.rank_high, row.rank, 1, most_rank)
-        row.average_interval = interval(
-            row.average_low, row.average_high, row.average_score, SCORE_LOW, SCORE_HIGH
-        )
+        row.average_interval = average_interval(row, release)
+        row.possible_segments = possible_segments(row, release)
     revisions = list(
         selectors.visible_releases()
         .filter(peer_group_id=release.peer_group_id, quarter_id=release.quarter_id)
         .order_by("-revision")
     )
     current_sort = filterset.current_sort
-    filters_applied = any(request.GET.get(name) for name in ("q", "region", "subtype", "segment"))
+    filters_applied = any(
+        request.GET.get(name) for name in ("q", "region", "subtype", "segment", "segment_uncertain")
+    )
     context = {
         "release": release,
         "previous": previous,
@@ -205,8 +229,13 @@ def league_table(
         "current_sort": current_sort,
         "default_sort": DEFAULT_SORT,
         "selected": {
-            name: request.GET.get(name, "") for name in ("q", "region", "subtype", "segment")
+            name: request.GET.get(name, "")
+            for name in ("q", "region", "subtype", "segment", "segment_uncertain")
         },
+        "uncertain_count": sum(1 for row in rows if len(row.possible_segments) > 1),
+        "elsewhere": found_elsewhere(request.GET.get("q", ""), release)
+        if request.GET.get("q", "").strip()
+        else [],
         "filters_applied": filters_applied,
         "revisions": revisions,
         "is_current": release.status == Release.Status.PUBLISHED,
@@ -249,40 +278,60 @@ class HistoryPoint:
     row: TrustResult
     x: float
     y: float
+    range_top: float | None = None
+    range_bottom: float | None = None
 
 
-CHART_WIDTH, CHART_HEIGHT = 600, 240
-CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 70, 60, 24, 50
+CHART_WIDTH, CHART_HEIGHT = 600, 280
+CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 70, 40, 24, 70
 
 
-def history_chart(history: list[TrustResult]) -> dict[str, Any] | None:
-    """Rank by quarter, oldest first, in SVG pixels (rank 1 at the top)."""
+def ordinal(number: int) -> str:
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
+
+
+def history_chart(history: list[TrustResult], peers: dict[int, int]) -> dict[str, Any] | None:
+    """Rank by quarter, oldest first, in SVG pixels: the axis runs from 1 (top) to the number
+    of trusts ranked, so 8th of 61 is drawn near the top, with each quarter's likely range as a
+    bar and its segment written under it."""
     points = [row for row in reversed(history) if row.rank is not None]
     if not points:
         return None
-    worst = max(max(row.rank for row in points), 2)
+    most = max([peers.get(row.release_id, 0) for row in points] + [2])
     width = CHART_WIDTH - CHART_LEFT - CHART_RIGHT
     height = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
     step = width / max(len(points) - 1, 1)
-    plotted = [
-        HistoryPoint(
-            row,
-            round(CHART_LEFT + (i * step if len(points) > 1 else width / 2), 1),
-            round(CHART_TOP + (row.rank - 1) / (worst - 1) * height, 1),
+
+    def y(rank: int) -> float:
+        return round(CHART_TOP + (min(rank, most) - 1) / (most - 1) * height, 1)
+
+    plotted = []
+    for i, row in enumerate(points):
+        point = HistoryPoint(
+            row, round(CHART_LEFT + (i * step if len(points) > 1 else width / 2), 1), y(row.rank)
         )
-        for i, row in enumerate(points)
-    ]
+        if row.rank_low and row.rank_high:
+            point.range_top, point.range_bottom = y(row.rank_low), y(row.rank_high)
+        plotted.append(point)
+    middle = (most + 1) // 2
     return {
         "points": plotted,
         "polyline": " ".join(f"{p.x},{p.y}" for p in plotted),
-        "worst": worst,
+        "most": most,
+        "most_label": ordinal(most),
+        "middle_label": ordinal(middle),
+        "middle_y": y(middle),
         "width": CHART_WIDTH,
         "height": CHART_HEIGHT,
         "left": CHART_LEFT,
         "right": CHART_WIDTH - CHART_RIGHT,
         "top": CHART_TOP,
         "bottom": CHART_TOP + height,
-        "label_y": CHART_TOP + height + 30,
+        "label_y": CHART_TOP + height + 24,
+        "segment_y": CHART_TOP + height + 48,
     }
 
 
@@ -313,10 +362,25 @@ def trust(request: HttpRequest, ods_code: str) -> HttpResponse:
     for line in page.context:
         line.value_display = quantity(line.measure.value, line.measure.unit)
         line.median_display = quantity(line.peer_median, line.measure.unit)
+    peers = page.peers_by_release
+    for row in page.history:
+        row.possible_segments = possible_segments(row, row.release)
+        row.peers_ranked = peers.get(row.release_id)
+    lessons = learning_from_peers(
+        trust_, page.release, [line for block in page.domains for line in block.lines]
+    )
+    for lesson in lessons:
+        for exemplar in lesson.exemplars:
+            exemplar.value_display = quantity(exemplar.result.value, lesson.line.metric.unit)
+    feedback = trust_context.patient_feedback(trust_)
     result = page.result
     context = {
         "trust": trust_,
         "page": page,
+        "feedback": feedback,
+        "lessons": lessons,
+        "facts": trust_context.context_facts(trust_, feedback, page.peer_measures),
+        "survey_reports_url": trust_context.SURVEY_BENCHMARKS_URL,
         "result": result,
         "release": page.release,
         "rank_interval": interval(
@@ -324,12 +388,9 @@ def trust(request: HttpRequest, ods_code: str) -> HttpResponse:
         )
         if result
         else None,
-        "average_interval": interval(
-            result.average_low, result.average_high, result.average_score, SCORE_LOW, SCORE_HIGH
-        )
-        if result
-        else None,
-        "chart": history_chart(page.history),
+        "average_interval": average_interval(result, page.release) if result else None,
+        "possible_segments": possible_segments(result, page.release) if result else [],
+        "chart": history_chart(page.history, peers),
         "support": selectors.public_support(trust_),
         "segment_meanings": dict(SEGMENT_MEANINGS),
         "release_url": revision_url(page.release) if page.release else "",
@@ -343,7 +404,7 @@ def trust_index(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     trusts = selectors.trusts_with_published_results()
     if query:
-        trusts = trusts.filter(name__icontains=query) | trusts.filter(ods_code__iexact=query)
+        trusts = trusts.filter(pk__in=matching_trust_ids(query))
     groups: dict[str, list[Any]] = {}
     for trust_ in trusts:
         groups.setdefault(trust_.peer_group.name, []).append(trust_)
@@ -355,23 +416,19 @@ def trust_index(request: HttpRequest) -> HttpResponse:
 def compare(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("trusts", "")
     codes = selectors.parse_trust_codes(text)
-    too_many = len(codes) > selectors.MAX_COMPARED_TRUSTS
+    dropped = codes[selectors.MAX_COMPARED_TRUSTS :]
     comparison = selectors.compare(codes) if codes else None
     if comparison:
         for compared in comparison.trusts:
             row = compared.result
-            compared.average_interval = (
-                interval(row.average_low, row.average_high, row.average_score, 1.0, 4.0)
-                if row
-                else None
-            )
+            compared.average_interval = average_interval(row, row.release) if row else None
     return render(
         request,
         "public/compare.html",
         {
             "text": text,
             "comparison": comparison,
-            "too_many": too_many,
+            "dropped": dropped,
             "max_trusts": selectors.MAX_COMPARED_TRUSTS,
             "segment_meanings": dict(SEGMENT_MEANINGS),
         },

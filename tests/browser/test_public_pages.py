@@ -8,11 +8,13 @@ stops, since Playwright's event loop would make Django refuse ORM calls in betwe
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from metrics.models import ComplaintsYear, SurveySectionResult
 from releases.models import TrustResult
 from tests.factories import computed_release
 from tests.public.conftest import publish
@@ -79,6 +81,7 @@ def world(live_server: Any) -> dict[str, Any]:
     rows = list(
         TrustResult.objects.filter(release=release).select_related("trust__region").order_by("rank")
     )
+    give_patient_feedback(rows[0].trust)
     return {
         "base": live_server.url,
         "table": release.get_absolute_url(),
@@ -87,8 +90,37 @@ def world(live_server: Any) -> dict[str, Any]:
             r.trust.ods_code for r in rows if r.trust.region_id == rows[0].trust.region_id
         },
         "trust": rows[0].trust,
+        "codes": [r.trust.ods_code for r in rows],
         "peer_group": release.peer_group.name,
     }
+
+
+def give_patient_feedback(trust: Any) -> None:
+    """Complaints and survey results, so the trust page's feedback tables are audited too."""
+    ComplaintsYear.objects.create(
+        trust=trust,
+        year="2024/25",
+        new=120,
+        resolved=110,
+        upheld=20,
+        partly_upheld=40,
+        not_upheld=50,
+        subjects={"Communications": 30, "Appointments": 20},
+    )
+    SurveySectionResult.objects.bulk_create(
+        SurveySectionResult(
+            survey="Adult Inpatient Survey",
+            year="2022",
+            section=f"S{n:02d}",
+            trust=trust,
+            mean=Decimal("7.5"),
+            expected_low=Decimal("6.9"),
+            expected_high=Decimal("8.1"),
+            band=n % 7 + 1,
+            respondents=400,
+        )
+        for n in range(1, 12)
+    )
 
 
 def test_public_pages_render_and_pass_axe(world: dict[str, Any], browser_page: Any) -> None:
@@ -117,7 +149,7 @@ def test_public_pages_render_and_pass_axe(world: dict[str, Any], browser_page: A
         "rows => rows.map(r => r.dataset.trust)"
     )
     assert set(shown) == world["region_codes"]
-    averages = page.locator("#league-table tbody tr td:nth-child(6) strong").all_inner_texts()
+    averages = page.locator("#league-table tbody tr td.lt-league__score strong").all_inner_texts()
     assert averages == sorted(averages, reverse=True)
     assert page.locator("#league-table svg.lt-interval").count() == 2 * len(shown)
     findings["league table"] = audit(page)
@@ -142,3 +174,65 @@ def test_public_pages_render_and_pass_axe(world: dict[str, Any], browser_page: A
 
     violations = {name: found for name, found in findings.items() if found}
     assert not violations, json.dumps(violations, indent=1)
+
+
+VIEWPORTS = (390, 1280)
+
+
+def public_pages(world: dict[str, Any]) -> dict[str, str]:
+    """One of every public page type, by name."""
+    code = world["trust"].ods_code
+    return {
+        "home": "/",
+        "league table": world["table"],
+        "league table, filtered": world["table"] + "?segment_uncertain=true&sort=-average",
+        "league table, searched": world["table"] + "?q=no+such+trust",
+        "trust": world["trust"].get_absolute_url(),
+        "trusts": "/trusts/",
+        "trust search": "/trusts/?q=" + code.lower(),
+        "compare": "/compare/?trusts=" + " ".join(world["codes"][:5]),
+        "methodology": "/methodology/",
+        "releases": "/releases/",
+        "not found": "/trusts/NOPE1/",
+    }
+
+
+def test_no_public_page_is_wider_than_the_screen(world: dict[str, Any], browser_page: Any) -> None:
+    page = browser_page
+    too_wide: dict[str, int] = {}
+    for width in VIEWPORTS:
+        page.set_viewport_size({"width": width, "height": 900})
+        for name, path in public_pages(world).items():
+            page.goto(world["base"] + path)
+            document_width = page.evaluate("document.documentElement.scrollWidth")
+            if document_width > width:
+                too_wide[f"{name} at {width} px"] = document_width
+    assert not too_wide, too_wide
+
+
+def test_the_league_table_shows_rank_trust_segment_and_score_on_a_phone(
+    world: dict[str, Any], browser_page: Any
+) -> None:
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.goto(world["base"] + world["table"])
+    first = page.locator("#league-table tbody tr").first
+    for cell in (
+        "td.lt-league__rank strong",
+        "th a",
+        "td.lt-league__segment .nhsuk-tag",
+        "td.lt-league__score strong",
+    ):
+        target = first.locator(cell).first
+        assert target.is_visible(), cell
+        box = target.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, (cell, box)
+    # Nothing to scroll sideways: neither the page nor the table's own scroll area.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    scroller = page.locator("#league-table").locator("xpath=..")
+    assert scroller.evaluate("e => e.scrollWidth - e.clientWidth") <= 0
+    assert audit(page) == []
+
+    page.goto(world["base"] + world["trust"].get_absolute_url())
+    assert page.get_by_text("What patients say").first.is_visible()
+    assert audit(page) == []

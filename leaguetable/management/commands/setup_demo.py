@@ -17,8 +17,10 @@ from django.test.utils import override_settings
 from leaguetable import roles
 from metrics.imports.ae import import_ae
 from metrics.imports.base import file_checksum
+from metrics.imports.complaints import import_complaints
 from metrics.imports.nof import import_nof
 from metrics.imports.register import import_trusts
+from metrics.imports.survey import import_patient_survey
 from metrics.models import ImportRun, Observation, Quarter
 from metrics.synthetic import load_synthetic_values
 from releases.models import Release
@@ -49,6 +51,10 @@ class Command(BaseCommand):
         self.load(DATA / "eric-2024-25-trust-data.csv", import_trusts)
         self.load(DATA / "nof-2025-26-mental-health-community-trust-data.csv", import_nof)
         self.load(DATA / "ae-monthly-sitrep-2026-05.csv", import_ae)
+        self.load(DATA / "ko41a-written-complaints-2024-25-org-level.csv", import_complaints)
+        self.load(
+            DATA / "cqc-adult-inpatient-survey-2022-trust-benchmark.ods", import_patient_survey
+        )
         if not Observation.objects.filter(is_synthetic=True).exists():
             self.stdout.write(str(load_synthetic_values()))
         self.create_accounts()

@@ -136,3 +136,22 @@ def test_it_rejects_a_period_it_cannot_read(
 
     [error] = rejected.value.report.errors
     assert (error.line, error.column, error.value) == (index + 1, "Period", "MSitAE-MAI-2026")
+
+
+def test_it_keeps_each_trusts_attendances_as_context_for_its_page(
+    eric_loaded: ImportReport,
+) -> None:
+    from trusts.models import ContextMeasure
+
+    import_ae(AE_FILE)
+
+    measure = ContextMeasure.objects.get(trust__ods_code="RTH", key="ae-attendances-month")
+    # Oxford University Hospitals: 13048 + 1458 + 3458 + booked 1753 + 0 + 207.
+    assert (measure.year, measure.value, measure.label) == (
+        "2026/27",
+        Decimal("19924"),
+        "A&E attendances in May 2026",
+    )
+    assert measure.source == "NHS England, A&E attendances and emergency admissions, May 2026"
+    # A trust with no attendances has no A&E to speak of: nothing is stored for it.
+    assert not ContextMeasure.objects.filter(key="ae-attendances-month", value=0).exists()

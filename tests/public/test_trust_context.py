@@ -1,0 +1,97 @@
+"""A trust page's context: size and what patients say, beside the peer median, never scored."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from metrics.imports.complaints import import_complaints
+from metrics.imports.register import import_trusts
+from metrics.imports.survey import import_patient_survey
+from metrics.models import MetricDefinition
+from tests.conftest import ERIC_FILE
+from tests.metrics.imports.helpers import COMPLAINTS_FILE, SURVEY_FILE
+
+pytestmark = pytest.mark.django_db
+
+
+def text_of(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+@pytest.fixture
+def demo(db: None) -> None:
+    call_command("setup_demo", "--no-compute", stdout=io.StringIO())
+
+
+def section_of(html: str, heading_id: str) -> str:
+    start = html.index(f'id="{heading_id}"')
+    return html[start : html.index("<h2", start + 1)]
+
+
+def test_after_setup_demo_guys_page_shows_its_complaints_and_survey_bands(
+    demo: None, client: Client
+) -> None:
+    html = client.get("/trusts/RJ1/").content.decode()
+    said = text_of(section_of(html, "what-patients-say"))
+
+    # KO41a 2024-25, line 3: 1,556 new complaints; 1,677 resolved: 292 upheld, 879 partly.
+    assert "Written complaints, 2024/25" in said
+    assert "New written complaints This trust 1,556 Peer median" in said
+    assert "Of 1,677 complaints resolved, 292 were upheld, 879 partly upheld" in said
+    assert "patient care, including nutrition and hydration (802)" in said
+    assert "NHS England, Data on Written Complaints in the NHS (KO41a), 2024/25" in said
+    # CQC Adult Inpatient Survey 2022, Trust_Scores row 55: section 1 mean 7.58, expected
+    # 6.09 to 7.69, band 5; section 11 band 6.
+    assert "Adult Inpatient Survey 2022" in said
+    assert "Section 1 Score 7.6 Expected range 6.1 to 7.7 CQC band Somewhat better" in said
+    assert "Section 11 Score 7.9 Expected range 6.4 to 7.6 CQC band Better than expected" in said
+    assert said.count("Peer median") >= 11
+
+
+def test_the_context_block_gives_size_and_feedback_beside_the_peer_median(
+    demo: None, client: Client
+) -> None:
+    html = client.get("/trusts/RJ1/").content.decode()
+    block = text_of(html[html.index('id="context-heading"') : html.index("</section>")])
+
+    # May 2026 sitrep: RJ1's attendances summed over every type, booked ones included.
+    assert re.search(
+        r"A&amp;E attendances in May 2026 This trust 18,288 Peer median [\d,]+ \(1\d\d trusts\)",
+        block,
+    )
+    assert "NHS England, A&amp;E attendances and emergency admissions, May 2026" in block
+    assert re.search(r"Sites \(hospitals, clinics and other premises\) This trust 44 ", block)
+    assert "Estates Returns Information Collection (ERIC), 2024/25" in block
+    assert "New written complaints This trust 1,556 Peer median" in block
+    assert "sections better than expected (of 11) This trust 2" in block
+    # The estates table is still there, behind a disclosure further down.
+    assert html.index('id="context-heading"') < html.index('class="nhsuk-details"')
+    assert "Estates: every figure from ERIC 2024/25" in html
+
+
+def test_a_trust_without_an_ae_shows_no_attendances(demo: None, client: Client) -> None:
+    # Avon and Wiltshire Mental Health Partnership: no A&E in the May 2026 sitrep.
+    html = client.get("/trusts/RVN/").content.decode()
+    block = text_of(html[html.index('id="context-heading"') : html.index("</section>")])
+    assert "A&amp;E attendances" not in block
+    assert "New written complaints" in block
+    assert "What patients say" in html
+
+
+def test_feedback_is_context_never_a_scored_metric(db: None) -> None:
+    import_trusts(ERIC_FILE)
+    import_complaints(COMPLAINTS_FILE)
+    import_patient_survey(SURVEY_FILE)
+    scored = MetricDefinition.objects.filter(counted=True).values_list("metric__code", flat=True)
+    assert not [code for code in scored if "complaint" in code.lower() or "S0" in code]
+
+
+def test_a_page_without_feedback_says_so(db: None, client: Client) -> None:
+    import_trusts(ERIC_FILE)
+    html = client.get("/trusts/RJ1/").content.decode()
+    assert "No complaints or survey figures have been published for this trust." in html
