@@ -31,7 +31,7 @@ from releases.models import (
     TrustResult,
 )
 from releases.review import review_release
-from releases.services import lifecycle
+from releases.services import computation, lifecycle
 from releases.tasks import enqueue_compute
 
 Action = ReleaseTransition.Action
@@ -439,6 +439,10 @@ class ReleaseAdmin(SimpleHistoryAdmin):
 
     def progress_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
         release = self._release_or_404(request, object_id)
+        # A regulator watching a computation whose worker died sees it fail at once, whether
+        # or not the beat is running.
+        if computation.fail_stalled([release.pk]):
+            release.refresh_from_db()
         return JsonResponse(
             {
                 "computation": release.computation,

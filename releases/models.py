@@ -162,6 +162,12 @@ class Release(models.Model):
     progress_message = models.CharField(max_length=200, blank=True)
     failure_reason = models.TextField(blank=True)
     computation_started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the running computation."
+    )
+    computation_worker = models.CharField(
+        max_length=200, blank=True, help_text="The worker process computing it (or last did)."
+    )
     computed_at = models.DateTimeField(null=True, blank=True)
     computation_seconds = models.FloatField(null=True, blank=True)
 
@@ -194,7 +200,13 @@ class Release(models.Model):
     withdrawal_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(
-        excluded_fields=["progress", "progress_message", "computation_started_at"]
+        excluded_fields=[
+            "progress",
+            "progress_message",
+            "computation_started_at",
+            "heartbeat_at",
+            "computation_worker",
+        ]
     )
 
     objects = ReleaseQuerySet.as_manager()

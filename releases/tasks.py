@@ -5,8 +5,11 @@ longer exists returns early.
 """
 
 import logging
+from typing import Any
 
+from billiard.exceptions import WorkerLostError
 from celery import shared_task
+from celery.signals import task_failure
 from django.db import transaction
 
 from releases.engine import FrameworkIncomplete
@@ -16,7 +19,13 @@ from releases.services import computation
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, max_retries=60, default_retry_delay=5)
+# While another computation holds the release, retry for a little longer than it takes a dead
+# one's heartbeat to go stale (then this run takes over), not indefinitely.
+BUSY_RETRIES = 8
+BUSY_RETRY_SECONDS = 10
+
+
+@shared_task(bind=True, max_retries=BUSY_RETRIES, default_retry_delay=BUSY_RETRY_SECONDS)
 def compute_release(self, release_id: int, force: bool = False) -> str:
     try:
         outcome = computation.compute(release_id, force=force)
@@ -27,14 +36,33 @@ def compute_release(self, release_id: int, force: bool = False) -> str:
         logger.warning("Release %s not computed: %s", release_id, refusal)
         return "refused"
     if outcome == computation.ComputationOutcome.BUSY:
-        # Another worker is computing this release; come back when it has finished and the
-        # checksum comparison will make this run a no-op if nothing changed meanwhile.
+        # Another worker is computing this release; come back when it has finished (the
+        # checksum comparison then makes this run a no-op if nothing changed meanwhile) or its
+        # heartbeat has stopped (this run takes over).
+        if self.request.retries >= BUSY_RETRIES:
+            logger.warning("Release %s still busy after %s retries", release_id, BUSY_RETRIES)
+            return "busy"
         raise self.retry()
     return outcome
 
 
+@task_failure.connect(sender=compute_release)
+def _worker_lost(sender: Any = None, exception: Exception | None = None, **kwargs: Any) -> None:
+    """The pool lost the process computing a release (killed, out of memory): this runs in the
+    worker's main process, which saw it go, and marks the release failed at once."""
+    if isinstance(exception, WorkerLostError):
+        args = kwargs.get("args") or []
+        if args:
+            computation.fail_lost_worker(int(args[0]), str(exception))
+
+
 def enqueue_compute(release: Release, *, force: bool = False) -> None:
-    """Queue a computation once the current transaction commits, so the worker sees the rows."""
+    """Queue a computation once the current transaction commits, so the worker sees the rows.
+
+    A computation that has stopped beating is marked failed first, so the new one can start at
+    once rather than wait behind it.
+    """
+    computation.fail_stalled([release.pk])
     Release.objects.filter(pk=release.pk).exclude(computation=Release.Computation.RUNNING).update(
         computation=Release.Computation.QUEUED, progress=0, progress_message="Queued"
     )
@@ -57,6 +85,12 @@ def recompute_changed_drafts() -> int:
             enqueue_compute(release)
             queued += 1
     return queued
+
+
+@shared_task
+def fail_stalled_computations() -> int:
+    """Beat job, every 30 seconds: computations whose worker died are marked failed."""
+    return computation.fail_stalled()
 
 
 @shared_task

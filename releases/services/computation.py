@@ -11,14 +11,17 @@ import io
 import itertools
 import json
 import logging
+import os
+import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -38,8 +41,11 @@ from trusts.models import Trust
 
 logger = logging.getLogger(__name__)
 
-# A computation that has been "running" this long is assumed to have died with its worker.
-STALE_COMPUTATION = timedelta(minutes=30)
+# A running computation writes a heartbeat with every progress report (the engine reports every
+# few percent, seconds apart even at national scale). One silent this long is taken to have died
+# with its worker or its database connection: the beat marks it failed (every 30 seconds) and a
+# recompute may take it over, so a crash shows as failed within about 90 seconds.
+STALE_COMPUTATION = timedelta(seconds=60)
 
 
 class ReleaseNotComputable(Exception):
@@ -242,23 +248,106 @@ def apply_framework_thresholds(release: Release) -> None:
         release.t1, release.t2, release.t3 = stored.t1, stored.t2, stored.t3
 
 
-def _acquire(release_id: int) -> bool:
-    """Mark the release as computing unless another computation holds it (compare-and-set).
+class ComputationAbandoned(ReleaseNotComputable):
+    """This computation was given up for dead (or taken over) while it ran: it must not write."""
+
+
+def worker_label() -> str:
+    """Which process is computing, shown to regulators and used to match a lost worker."""
+    return f"{socket.gethostname()} (process {os.getpid()})"
+
+
+def _stalled(now: datetime) -> Q:
+    """Running computations with no heartbeat for STALE_COMPUTATION."""
+    stale_before = now - STALE_COMPUTATION
+    return Q(computation=Release.Computation.RUNNING) & (
+        Q(heartbeat_at__lt=stale_before)
+        | Q(heartbeat_at__isnull=True, computation_started_at__lt=stale_before)
+        | Q(heartbeat_at__isnull=True, computation_started_at__isnull=True)
+    )
+
+
+def _acquire(release_id: int) -> datetime | None:
+    """Mark the release as computing unless a live computation holds it (compare-and-set), and
+    return the start time that identifies this computation from then on.
 
     One UPDATE decides the race on every database: of two workers, exactly one changes the row.
+    A computation whose heartbeat has stopped is taken over.
     """
-    stale_before = timezone.now() - STALE_COMPUTATION
-    return bool(
+    now = timezone.now()
+    taken = (
         Release.objects.filter(pk=release_id, status=Release.Status.DRAFT)
-        .filter(
-            ~Q(computation=Release.Computation.RUNNING) | Q(computation_started_at__lt=stale_before)
-        )
+        .filter(~Q(computation=Release.Computation.RUNNING) | _stalled(now))
         .update(
             computation=Release.Computation.RUNNING,
-            computation_started_at=timezone.now(),
+            computation_started_at=now,
+            heartbeat_at=now,
+            computation_worker=worker_label()[:200],
             progress=0,
             progress_message="Loading observations",
             failure_reason="",
+        )
+    )
+    return now if taken else None
+
+
+def _owned(release_id: int, token: datetime) -> Any:
+    """The release's row while this computation (started at `token`) still holds it."""
+    return Release.objects.filter(
+        pk=release_id, computation=Release.Computation.RUNNING, computation_started_at=token
+    )
+
+
+def fail_stalled(release_ids: Iterable[int] | None = None) -> int:
+    """Mark failed, with the reason, every computation whose heartbeat stopped; the previous
+    results are untouched. Run by the beat, and before the admin shows or queues a release."""
+    now = timezone.now()
+    stalled = Release.objects.filter(_stalled(now))
+    if release_ids is not None:
+        stalled = stalled.filter(pk__in=list(release_ids))
+    failed = 0
+    for pk, started, beat, progress, message, worker in stalled.values_list(
+        "pk",
+        "computation_started_at",
+        "heartbeat_at",
+        "progress",
+        "progress_message",
+        "computation_worker",
+    ):
+        last = timezone.localtime(beat or started or now)
+        reason = (
+            f"The computation stopped at {progress:.0%} ({message or 'starting'}): no sign of "
+            f"life since {last:%d %b %Y %H:%M:%S}, so its worker ({worker or 'unknown'}) "
+            "stopped or lost its database connection. The previous results are unchanged; "
+            "recompute it."
+        )
+        # Compare-and-set on the start time: a computation that took over meanwhile is left be.
+        failed += Release.objects.filter(
+            pk=pk, computation=Release.Computation.RUNNING, computation_started_at=started
+        ).update(
+            computation=Release.Computation.FAILED,
+            failure_reason=reason,
+            progress_message="Failed",
+        )
+    if failed:
+        logger.warning("Marked %s stalled computation(s) failed", failed)
+    return failed
+
+
+def fail_lost_worker(release_id: int, reason: str) -> bool:
+    """The worker process computing the release died (the pool saw it go): mark the release
+    failed at once rather than waiting for its heartbeat to go stale."""
+    host = f"{socket.gethostname()} "
+    return bool(
+        Release.objects.filter(
+            pk=release_id,
+            computation=Release.Computation.RUNNING,
+            computation_worker__startswith=host,
+        ).update(
+            computation=Release.Computation.FAILED,
+            failure_reason=f"The worker computing it died: {reason}. The previous results are "
+            "unchanged; recompute it.",
+            progress_message="Failed",
         )
     )
 
@@ -281,14 +370,21 @@ def compute(
             f"{release} is {release.get_status_display().lower()}: only a draft can be "
             "recomputed. Corrections are made in a new revision."
         )
-    if not _acquire(release_id):
+    token = _acquire(release_id)
+    if token is None:
         return ComputationOutcome.BUSY
     started = time.perf_counter()
 
     def report(fraction: float, message: str) -> None:
-        Release.objects.filter(pk=release_id).update(
-            progress=round(fraction, 3), progress_message=message[:200]
-        )
+        # Progress is the heartbeat; a computation given up for dead stops here.
+        if not _owned(release_id, token).update(
+            progress=round(fraction, 3),
+            progress_message=message[:200],
+            heartbeat_at=timezone.now(),
+        ):
+            raise ComputationAbandoned(
+                f"{release}: this computation was given up for dead or taken over while it ran."
+            )
         if progress:
             progress(fraction, message)
 
@@ -299,7 +395,7 @@ def compute(
             and loaded.checksum == release.input_checksum
             and release.computed_at is not None
         ):
-            Release.objects.filter(pk=release_id).update(
+            _owned(release_id, token).update(
                 computation=Release.Computation.COMPUTED,
                 progress=1,
                 progress_message="Inputs unchanged since the last computation",
@@ -310,29 +406,63 @@ def compute(
             loaded.quarter_input, progress=lambda f, msg: report(0.05 + 0.85 * f, msg)
         )
         report(0.9, "Writing results")
-        write_results(release, loaded, result, time.perf_counter() - started)
+        write_results(release, loaded, result, time.perf_counter() - started, token=token)
+    except ComputationAbandoned:
+        raise
     except (FrameworkIncomplete, ReleaseNotComputable) as error:
-        _fail(release_id, str(error))
+        _fail(release_id, token, str(error))
+        raise
+    except (OperationalError, InterfaceError) as error:
+        if connection.connection is not None and connection.is_usable():
+            _fail(release_id, token, f"{type(error).__name__}: {error}")
+            raise
+        logger.exception("Computing release %s lost its database connection", release_id)
+        _fail(
+            release_id,
+            token,
+            f"The computation lost its database connection ({type(error).__name__}: "
+            f"{str(error).strip()}). The previous results are unchanged; recompute it.",
+        )
         raise
     except Exception as error:
         logger.exception("Computing release %s failed", release_id)
-        _fail(release_id, f"{type(error).__name__}: {error}")
+        _fail(release_id, token, f"{type(error).__name__}: {error}")
         raise
     if progress:
         progress(1.0, "Computed")
     return ComputationOutcome.COMPUTED
 
 
-def _fail(release_id: int, reason: str) -> None:
-    Release.objects.filter(pk=release_id).update(
-        computation=Release.Computation.FAILED, failure_reason=reason, progress_message="Failed"
-    )
+def _fail(release_id: int, token: datetime, reason: str) -> None:
+    """Record the failure of this computation, on a fresh connection if its own has died (a
+    terminated backend, a restarted database): otherwise the release would stay "computing"."""
+    for attempt in (1, 2):
+        try:
+            _owned(release_id, token).update(
+                computation=Release.Computation.FAILED,
+                failure_reason=reason,
+                progress_message="Failed",
+            )
+            return
+        except DatabaseError:
+            if attempt == 2 or connection.in_atomic_block:
+                raise
+            connection.close()
 
 
 def write_results(
-    release: Release, loaded: LoadedInputs, result: QuarterResult, seconds: float
+    release: Release,
+    loaded: LoadedInputs,
+    result: QuarterResult,
+    seconds: float,
+    *,
+    token: datetime | None = None,
 ) -> None:
-    """Replace the release's results in one transaction, in bulk."""
+    """Replace the release's results in one transaction, in bulk.
+
+    With `token` (the computation's start time), only while that computation still holds the
+    release: one given up for dead must not overwrite what a later one wrote.
+    """
     previous = Release.objects.published().previous_of(release)
     previous_rows: dict[int, tuple[int | None, int | None]] = {}
     if previous is not None:
@@ -396,6 +526,13 @@ def write_results(
         locked = Release.objects.select_for_update().get(pk=release.pk)
         if locked.status != Release.Status.DRAFT:
             raise ReleaseNotComputable(f"{locked} left draft while it was being computed.")
+        if token is not None and (
+            locked.computation != Release.Computation.RUNNING
+            or locked.computation_started_at != token
+        ):
+            raise ComputationAbandoned(
+                f"{locked}: this computation was given up for dead or taken over while it ran."
+            )
         TrustResult.objects.filter(release=release).delete()
         MetricResult.objects.filter(release=release).delete()
         MetricPeerStatistics.objects.filter(release=release).delete()

@@ -119,6 +119,8 @@ def test_it_takes_over_a_computation_whose_worker_died() -> None:
     Release.objects.filter(pk=release.pk).update(
         computation=Release.Computation.RUNNING,
         computation_started_at=timezone.now() - computation.STALE_COMPUTATION * 2,
+        # Its last progress report (the heartbeat) is as old: the worker stopped.
+        heartbeat_at=timezone.now() - computation.STALE_COMPUTATION * 2,
     )
 
     assert computation.compute(release.pk, force=True) == computation.ComputationOutcome.COMPUTED

@@ -1,0 +1,48 @@
+"""A running computation's heartbeat and worker, and the beat job that fails stalled ones."""
+
+from django.db import migrations, models
+from django.utils import timezone
+
+JOB = ("Fail computations whose worker died", "releases.tasks.fail_stalled_computations")
+
+
+def create_job(apps, schema_editor):
+    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
+    interval, _ = IntervalSchedule.objects.get_or_create(every=30, period="seconds")
+    PeriodicTask.objects.update_or_create(
+        name=JOB[0], defaults={"task": JOB[1], "interval": interval, "enabled": True}
+    )
+    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
+
+
+def remove_job(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=JOB[0]).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("releases", "0003_trust_as_published"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="release",
+            name="heartbeat_at",
+            field=models.DateTimeField(
+                blank=True, help_text="Last sign of life of the running computation.", null=True
+            ),
+        ),
+        migrations.AddField(
+            model_name="release",
+            name="computation_worker",
+            field=models.CharField(
+                blank=True,
+                help_text="The worker process computing it (or last did).",
+                max_length=200,
+            ),
+        ),
+        migrations.RunPython(create_job, remove_job),
+    ]
