@@ -1,25 +1,18 @@
 """Tasks the broker refused, and the beat job that queues them again."""
 
 from django.db import migrations, models
-from django.utils import timezone
+
+from outbox import beat
 
 JOB = ("Queue tasks the broker refused", "outbox.tasks.queue_unqueued_tasks")
 
 
 def create_job(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
-    interval, _ = IntervalSchedule.objects.get_or_create(every=1, period="minutes")
-    PeriodicTask.objects.update_or_create(
-        name=JOB[0], defaults={"task": JOB[1], "interval": interval, "enabled": True}
-    )
-    # A running beat reloads its schedule when this marker changes.
-    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
+    beat.schedule(apps, *JOB, every=1, period="minutes")
 
 
 def remove_job(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=JOB[0]).delete()
+    beat.unschedule(apps, JOB[0])
 
 
 class Migration(migrations.Migration):

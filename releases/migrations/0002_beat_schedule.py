@@ -1,7 +1,8 @@
 """The periodic jobs, as django-celery-beat rows so operators can see and pause them."""
 
 from django.db import migrations
-from django.utils import timezone
+
+from outbox import beat
 
 JOBS = [
     # (name, task, every, period)
@@ -12,22 +13,13 @@ JOBS = [
 
 
 def create_jobs(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
     for name, task, every, period in JOBS:
-        interval, _ = IntervalSchedule.objects.get_or_create(every=every, period=period)
-        PeriodicTask.objects.update_or_create(
-            name=name, defaults={"task": task, "interval": interval, "enabled": True}
-        )
-    # A running beat reloads its schedule when this marker changes; the model's own save()
-    # does that, but migrations use historical models without it.
-    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
+        beat.schedule(apps, name, task, every, period)
 
 
 def remove_jobs(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(name__in=[name for name, *_ in JOBS]).delete()
+    for name, *_ in JOBS:
+        beat.unschedule(apps, name)
 
 
 class Migration(migrations.Migration):

@@ -1,24 +1,18 @@
 """A running computation's heartbeat and worker, and the beat job that fails stalled ones."""
 
 from django.db import migrations, models
-from django.utils import timezone
+
+from outbox import beat
 
 JOB = ("Fail computations whose worker died", "releases.tasks.fail_stalled_computations")
 
 
 def create_job(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
-    interval, _ = IntervalSchedule.objects.get_or_create(every=30, period="seconds")
-    PeriodicTask.objects.update_or_create(
-        name=JOB[0], defaults={"task": JOB[1], "interval": interval, "enabled": True}
-    )
-    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
+    beat.schedule(apps, *JOB, every=30, period="seconds")
 
 
 def remove_job(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=JOB[0]).delete()
+    beat.unschedule(apps, JOB[0])
 
 
 class Migration(migrations.Migration):

@@ -203,6 +203,24 @@ def the_beat_running(release: Release, seconds: float) -> Release:
     raise AssertionError(f"not failed after {seconds} s: {release.computation}")
 
 
+def computing_with_old_results(release: Release) -> tuple[list[tuple], float]:
+    """Recompute and wait until the computation is a third done: the moment to strike. Returns
+    the results it must not touch and when the fault struck."""
+    before = results(release)
+    recompute(release)
+    wait_for(release, computing_past(0.3), 180)
+    return before, time.monotonic()
+
+
+def recomputes_after_the_fault(release: Release) -> None:
+    release.replicates = 200
+    release.save()
+    recompute(release)
+    wait_for(release, lambda r: r.computation == Computation.COMPUTED, 180)
+    assert release.progress == 1 and release.failure_reason == ""
+    assert len(results(release)) == TRUSTS
+
+
 def child_pid(release: Release) -> int:
     match = re.search(r"\(process (\d+)\)", release.computation_worker)
     assert match, release.computation_worker
@@ -212,11 +230,8 @@ def child_pid(release: Release) -> int:
 def test_it_fails_and_recomputes_when_the_busy_child_is_killed(
     release: Release, worker_queue: Callable[[], Worker]
 ) -> None:
-    before = results(release)
     worker = worker_queue()
-    recompute(release)
-    wait_for(release, computing_past(0.3), 180)
-    killed_at = time.monotonic()
+    before, killed_at = computing_with_old_results(release)
 
     os.kill(child_pid(release), signal.SIGKILL)
 
@@ -226,23 +241,15 @@ def test_it_fails_and_recomputes_when_the_busy_child_is_killed(
     assert "SIGKILL" in release.failure_reason
     assert results(release) == before
     # The worker's pool replaces the child; Recompute runs at once, without waiting out BUSY.
-    release.replicates = 200
-    release.save()
-    recompute(release)
-    wait_for(release, lambda r: r.computation == Computation.COMPUTED, 180)
+    recomputes_after_the_fault(release)
     assert worker.process.poll() is None
-    assert release.progress == 1 and release.failure_reason == ""
-    assert len(results(release)) == TRUSTS
 
 
 def test_it_fails_and_recomputes_when_the_worker_itself_is_killed(
     release: Release, worker_queue: Callable[[], Worker]
 ) -> None:
-    before = results(release)
     worker = worker_queue()
-    recompute(release)
-    wait_for(release, computing_past(0.3), 180)
-    killed_at = time.monotonic()
+    before, killed_at = computing_with_old_results(release)
 
     # kill -9 of the whole worker, as an orchestrator stopping the machine would.
     os.killpg(worker.process.pid, signal.SIGKILL)
@@ -254,21 +261,14 @@ def test_it_fails_and_recomputes_when_the_worker_itself_is_killed(
     assert "recompute it" in release.failure_reason
     assert results(release) == before
     worker_queue()
-    release.replicates = 200
-    release.save()
-    recompute(release)
-    wait_for(release, lambda r: r.computation == Computation.COMPUTED, 180)
-    assert len(results(release)) == TRUSTS
+    recomputes_after_the_fault(release)
 
 
 def test_it_fails_and_recomputes_when_its_database_connection_is_terminated(
     release: Release, worker_queue: Callable[[], Worker]
 ) -> None:
-    before = results(release)
     worker_queue()
-    recompute(release)
-    wait_for(release, computing_past(0.3), 180)
-    killed_at = time.monotonic()
+    before, killed_at = computing_with_old_results(release)
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -280,8 +280,4 @@ def test_it_fails_and_recomputes_when_its_database_connection_is_terminated(
     assert time.monotonic() - killed_at < WITHIN
     assert release.failure_reason.startswith("The computation lost its database connection")
     assert results(release) == before
-    release.replicates = 200
-    release.save()
-    recompute(release)
-    wait_for(release, lambda r: r.computation == Computation.COMPUTED, 180)
-    assert len(results(release)) == TRUSTS
+    recomputes_after_the_fault(release)
