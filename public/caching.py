@@ -4,13 +4,15 @@ as stored bytes, and never one moment after what it shows stops being public.
 Safety first. Every cache key carries the *publication generation*, read from the database at
 the start of the same request (`generation()`): a fingerprint of which releases are visible and
 in which state, and of the audit trails of everything else a public page shows (trust names,
-frameworks, metric definitions, thresholds, imports). A publication, withdrawal or correction
-changes it in the same transaction as the change itself, so the first request after the commit
-looks for keys nobody has stored and renders from the database. Nothing is ever deleted or
-invalidated: no cache operation has to succeed for a withdrawal to take effect, and an entry
-stored under an old generation is simply never read again (Redis expires it, the process memory
-evicts it). The generation is read *before* the view runs, so a response is never stored under
-a generation newer than the data it was rendered from.
+frameworks, metric definitions, thresholds, imports, public support and freedoms). A
+publication, withdrawal or correction changes it in the same transaction as the change itself,
+so the first request after the commit looks for keys nobody has stored and renders from the
+database. Nothing is ever deleted or invalidated: no cache operation has to succeed for a
+withdrawal to take effect, and an entry stored under an old generation is simply never read
+again (Redis expires it, the process memory evicts it; either way every entry is rendered again
+after REFRESH_SECONDS). The generation is
+read *before* the view runs, so a response is never stored under a generation newer than the
+data it was rendered from.
 
 Then speed. A cacheable view is marked with `cached_public` (pages, downloads, the feed) or
 declares `public_cache_vary` (API views, which vary on `Accept`); PublicCacheMiddleware, placed
@@ -35,6 +37,7 @@ import hashlib
 import json
 import math
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -42,6 +45,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 import brotli
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -50,16 +54,17 @@ from django.urls import Resolver404, get_resolver
 from django.utils.cache import cc_delim_re
 from django.utils.http import parse_etags
 
-from metrics.models import Framework, ImportRun, Metric, MetricDefinition, Thresholds
+from metrics.models import ImportRun
 from releases.models import Release
-from trusts.models import Trust
 
 # A withdrawal reaches every browser and proxy within this many seconds; the deploy/ nginx
 # cache turns a burst of requests for one page into one revalidation per page per interval.
 CACHE_CONTROL = "public, max-age=5, must-revalidate"
 CACHEABLE_STATUSES = (200, 410)
-# Redis keeps an entry this long at most; entries of past generations are never read again.
-SHARED_TIMEOUT = 24 * 60 * 60
+# Every stored response is rendered again after this long, here and in Redis: reference data
+# without an audit trail (region and peer group names, domains, context measures edited by
+# hand) reaches the public within 10 minutes, and past generations' entries make way.
+REFRESH_SECONDS = 600
 LOCAL_BYTES = 64 * 1024 * 1024
 MIN_COMPRESSED_SIZE = 1024
 COMPRESSIBLE = ("text/", "application/json", "application/xml", "application/atom+xml")
@@ -87,6 +92,21 @@ def cached_public(view: View) -> View:
 
 # The generation -----------------------------------------------------------------------------
 
+# Models a public page shows whose every change writes a simple-history row in its own
+# transaction. The trust page's public support and freedoms come from interventions, which the
+# public site reads when it is installed.
+AUDITED = (
+    "releases.Release",
+    "trusts.Trust",
+    "metrics.Framework",
+    "metrics.Metric",
+    "metrics.MetricDefinition",
+    "metrics.Thresholds",
+    "interventions.FreedomType",
+    "interventions.FreedomGrant",
+    "interventions.SupportPlan",
+)
+
 
 @lru_cache(maxsize=1)
 def _generation_sql() -> tuple[str, tuple[str, ...]]:
@@ -98,8 +118,11 @@ def _generation_sql() -> tuple[str, tuple[str, ...]]:
         f"SELECT status, COUNT(*), SUM(id) FROM {release} "
         f"WHERE status IN ({', '.join(['%s'] * len(Release.PUBLIC_STATUSES))}) GROUP BY status"
     ]
-    for model in (Release, Trust, Framework, Metric, MetricDefinition, Thresholds):
-        history = model.history.model._meta.db_table  # type: ignore[attr-defined]
+    for label in AUDITED:
+        app_label, _, model_name = label.partition(".")
+        if not apps.is_installed(app_label):
+            continue
+        history = apps.get_model(app_label, model_name).history.model._meta.db_table
         parts.append(f"SELECT '{history}', MAX(history_id), 0 FROM {history}")
     # An import finishes (and its data lands) in one transaction: context measures included.
     parts.append(f"SELECT 'imports', COUNT(finished_at), 0 FROM {ImportRun._meta.db_table}")
@@ -221,18 +244,24 @@ class LocalStore:
     served once what it shows has changed.
     """
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self, budget: int, lifetime: float) -> None:
         self.budget = budget
+        self.lifetime = lifetime
         self.used = 0
-        self._entries: OrderedDict[str, Stored] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[float, Stored]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Stored | None:
         with self._lock:
-            stored = self._entries.get(key)
-            if stored is not None:
-                self._entries.move_to_end(key)
-            return stored
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] < time.monotonic():
+                del self._entries[key]
+                self.used -= entry[1].size
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
 
     def put(self, key: str, stored: Stored) -> None:
         if stored.size > self.budget // 4:
@@ -240,11 +269,11 @@ class LocalStore:
         with self._lock:
             previous = self._entries.pop(key, None)
             if previous is not None:
-                self.used -= previous.size
-            self._entries[key] = stored
+                self.used -= previous[1].size
+            self._entries[key] = (time.monotonic() + self.lifetime, stored)
             self.used += stored.size
             while self.used > self.budget:
-                _, evicted = self._entries.popitem(last=False)
+                _, (_, evicted) = self._entries.popitem(last=False)
                 self.used -= evicted.size
 
     def clear(self) -> None:
@@ -253,7 +282,7 @@ class LocalStore:
             self.used = 0
 
 
-local_store = LocalStore(LOCAL_BYTES)
+local_store = LocalStore(LOCAL_BYTES, REFRESH_SECONDS)
 
 
 def clear() -> None:
@@ -380,7 +409,7 @@ class PublicCacheMiddleware:
             return personal(response)
         stored = Stored.of(response)
         local_store.put(key, stored)
-        cache.set(key, stored, SHARED_TIMEOUT)
+        cache.set(key, stored, REFRESH_SECONDS)
         return stored.respond(request, policy.vary)
 
     @staticmethod

@@ -242,3 +242,22 @@ def test_what_the_public_cache_does_not_store_no_shared_cache_may_keep(client, p
     assert client.get("/league-tables/acute/2025-26-q4/")["Cache-Control"] == "private"  # 404
     assert "private" in client.get("/admin/")["Cache-Control"]
     assert client.get("/")["Cache-Control"] == "public, max-age=5, must-revalidate"
+
+
+def test_a_change_to_public_support_or_freedoms_moves_the_generation(published):
+    from interventions.models import FreedomType
+
+    before = caching.generation()
+    FreedomType.objects.create(slug="capital", name="Capital freedom")
+    assert caching.generation() != before
+
+
+def test_a_stored_response_is_rendered_again_after_its_lifetime(monkeypatch):
+    store = caching.LocalStore(budget=10_000, lifetime=600)
+    stored = caching.Stored.of(HttpResponse("published"))
+    store.put("key", stored)
+    assert store.get("key") is stored
+    now = caching.time.monotonic()
+    monkeypatch.setattr(caching.time, "monotonic", lambda: now + 601)
+    assert store.get("key") is None
+    assert store.used == 0
