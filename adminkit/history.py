@@ -10,6 +10,8 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject, HistoricalChanges, ModelChange
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 
 class ReasonedChangeForm(forms.ModelForm):
@@ -29,7 +31,31 @@ class ReasonedChangeForm(forms.ModelForm):
         return cleaned
 
 
-class ReasonedHistoryAdmin(SimpleHistoryAdmin):
+class ReadableChanges(HistoricalRecordContextHelper):
+    """A history's changes as a regulator reads them.
+
+    simple-history shows a foreign key that was empty as "Deleted user (pk=None)": every
+    release's first approval read "Approved by: Deleted user (pk=None) → approver". An empty
+    field is shown as empty; a row that really was deleted keeps its "Deleted ..." label.
+    """
+
+    def prepare_delta_change_value(self, change: ModelChange, value: Any) -> Any:
+        if isinstance(value, DeletedObject) and value.pk is None:
+            return "–"
+        return super().prepare_delta_change_value(change, value)
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Every admin with a history page: changes read as above, and (in the template
+    simple_history/object_history_list.html) a change nobody made by hand is by "system"."""
+
+    def get_historical_record_context_helper(
+        self, request: HttpRequest, historical_record: HistoricalChanges
+    ) -> HistoricalRecordContextHelper:
+        return ReadableChanges(self.model, historical_record)
+
+
+class ReasonedHistoryAdmin(HistoryAdmin):
     """A history-keeping admin whose edits need a reason (inlines inherit it)."""
 
     form = ReasonedChangeForm

@@ -13,17 +13,27 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from simple_history.admin import SimpleHistoryAdmin
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
 
 from adminkit.actions import confirm_with_reason
-from adminkit.history import ReasonedHistoryAdmin
+from adminkit.history import HistoryAdmin, ReasonedHistoryAdmin
 from adminkit.readonly import ReadOnlyAdminMixin
+from interventions.admin_filters import (
+    AwaitingCompletionFilter,
+    ExitCriteriaFilter,
+    PlanReviewFilter,
+)
 from interventions.models import (
     ActionUpdate,
     CriterionEvaluation,
@@ -33,9 +43,11 @@ from interventions.models import (
     SupportAction,
     SupportPlan,
 )
+from interventions.selectors import framework_metrics, regulators
 from interventions.services import InterventionError
 from interventions.services import freedoms as freedom_services
 from interventions.services import support as support_services
+from metrics.admin_display import review_date, tag
 
 ReasonService = Callable[[Any, Any, str], Any]
 
@@ -46,12 +58,15 @@ def reason_action(
     def action(
         modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
     ) -> TemplateResponse | None:
+        def apply(obj: Any, data: dict[str, Any]) -> None:
+            service(obj, request.user, data["reason"])  # counted: "Grant: 70." for a page
+
         return confirm_with_reason(
             modeladmin,
             request,
             queryset,
             verb=verb,
-            apply=lambda obj, data: service(obj, request.user, data["reason"]),
+            apply=apply,
             refusals=(InterventionError,),
         )
 
@@ -168,7 +183,7 @@ class ReviewOverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(FreedomType)
-class FreedomTypeAdmin(SimpleHistoryAdmin):
+class FreedomTypeAdmin(HistoryAdmin):
     list_display = ["name", "slug", "is_active", "display_order"]
     list_editable = ["is_active", "display_order"]
     prepopulated_fields = {"slug": ["name"]}
@@ -183,12 +198,12 @@ class FreedomGrantAdmin(ReasonedAdmin):
     list_display = [
         "trust",
         "freedom_type",
-        "status",
+        "status_tag",
         "earned_by",
         "start",
-        "review_date",
+        "review",
         "is_public",
-        "status_reason",
+        "why",
     ]
     list_filter = [
         "status",
@@ -248,8 +263,22 @@ class FreedomGrantAdmin(ReasonedAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # grants are proposed from a published table, never typed in
 
+    @admin.display(description="Status", ordering="status")
+    def status_tag(self, grant: FreedomGrant) -> SafeString:
+        return tag(grant.status, grant.get_status_display())
+
+    @admin.display(description="Review by", ordering="review_date")
+    def review(self, grant: FreedomGrant) -> SafeString | str:
+        return review_date(grant.review_date, grant.status == FreedomGrant.Status.GRANTED)
+
+    @admin.display(description="Why")
+    def why(self, grant: FreedomGrant) -> str:
+        return Truncator(grant.status_reason).chars(90)
+
 
 class SupportActionInline(ScopedInlineMixin, admin.TabularInline):
+    """Compact: the plan page lists its actions; progress and evidence are one click away."""
+
     model = SupportAction
     extra = 0
     fields = [
@@ -260,9 +289,21 @@ class SupportActionInline(ScopedInlineMixin, admin.TabularInline):
         "status",
         "rag",
         "proposed_complete",
+        "overdue",
     ]
-    readonly_fields = ["proposed_complete"]
+    readonly_fields = ["proposed_complete", "overdue"]
     show_change_link = True
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 36})},
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 14})},
+        models.EmailField: {"widget": forms.EmailInput(attrs={"size": 18})},
+    }
+
+    @admin.display(description="Overdue")
+    def overdue(self, action: SupportAction) -> SafeString | str:
+        if action.pk and action.is_overdue(timezone.localdate()):
+            return tag("red", "Overdue")
+        return ""
 
 
 class ExitCriterionInline(ScopedInlineMixin, admin.TabularInline):
@@ -270,6 +311,18 @@ class ExitCriterionInline(ScopedInlineMixin, admin.TabularInline):
     extra = 0
     fields = ["kind", "metric", "threshold", "max_segment", "consecutive_quarters", "latest"]
     readonly_fields = ["latest"]
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        request._exit_criteria_plan = obj  # type: ignore[attr-defined]
+        return super().get_formset(request, obj, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # Only the metrics of the framework the plan's table was scored with: a mental health
+        # plan is never judged on an acute or ambulance metric.
+        plan = getattr(request, "_exit_criteria_plan", None)
+        if db_field.name == "metric" and plan is not None:
+            kwargs["queryset"] = framework_metrics(plan)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="Latest evaluation")
     def latest(self, criterion: ExitCriterion) -> str:
@@ -284,17 +337,21 @@ class SupportPlanAdmin(ReasonedAdmin):
     decide_permission = "interventions.decide_supportplan"
     list_display = [
         "trust",
-        "level",
-        "status",
+        "level_short",
+        "status_tag",
         "triggered_by",
         "regulator_lead",
         "open_actions",
         "overdue_actions",
+        "review",
         "is_public",
     ]
     list_filter = [
         "status",
         "level",
+        "escalation",
+        PlanReviewFilter,
+        ExitCriteriaFilter,
         OverdueActionsFilter,
         "is_public",
         ("trust__region", admin.RelatedOnlyFieldListFilter),
@@ -315,6 +372,9 @@ class SupportPlanAdmin(ReasonedAdmin):
         "status_reason",
         "status_changed_by",
         "status_changed_at",
+        "escalation",
+        "escalation_reason",
+        "review_date",
         "objectives",
         "regulator_lead",
         "trust_lead_name",
@@ -325,19 +385,30 @@ class SupportPlanAdmin(ReasonedAdmin):
     ]
     readonly_fields = [
         "trust",
+        "level",
         "triggered_by",
         "status",
         "status_reason",
         "status_changed_by",
         "status_changed_at",
+        "escalation",
+        "escalation_reason",
         "is_public",
     ]
     raw_id_fields = ["trust_lead_user"]
     inlines = [SupportActionInline, ExitCriterionInline]
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "regulator_lead":
+            kwargs["queryset"] = regulators()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     actions = [
         reason_action(support_services.confirm_plan, "Confirm"),
         reason_action(support_services.decline_plan, "Decline"),
         reason_action(support_services.close_plan, "Close, exit criteria met"),
+        reason_action(support_services.confirm_escalation, "Escalate to intensive support"),
+        reason_action(support_services.decline_escalation, "Decline escalation"),
         reason_action(
             lambda plan, user, reason: support_services.set_plan_public(plan, user, True, reason),
             "Make public",
@@ -362,6 +433,21 @@ class SupportPlanAdmin(ReasonedAdmin):
                 ),
             )
         )
+
+    @admin.display(description="Level", ordering="level")
+    def level_short(self, plan: SupportPlan) -> str:
+        return "Intensive" if plan.level == SupportPlan.Level.INTENSIVE else "Targeted"
+
+    @admin.display(description="Status", ordering="status")
+    def status_tag(self, plan: SupportPlan) -> SafeString:
+        shown = tag(plan.status, plan.get_status_display())
+        if plan.escalation == SupportPlan.Escalation.PROPOSED:
+            shown = format_html("{} {}", shown, tag("amber", "Escalation proposed"))
+        return shown
+
+    @admin.display(description="Review", ordering="review_date")
+    def review(self, plan: SupportPlan) -> SafeString | str:
+        return review_date(plan.review_date, plan.status == SupportPlan.Status.ACTIVE)
 
     @admin.display(description="Open actions", ordering="open_action_count")
     def open_actions(self, plan: SupportPlan) -> int:
@@ -391,17 +477,18 @@ class SupportActionAdmin(ReasonedAdmin):
     decide_permission = "interventions.decide_supportplan"
     list_display = [
         "description_short",
-        "plan",
+        "trust",
         "owner_name",
-        "due_date",
+        "due",
         "status",
-        "rag",
-        "proposed_complete",
+        "rag_tag",
+        "proposed",
     ]
     list_filter = [
         "status",
         "rag",
         "proposed_complete",
+        AwaitingCompletionFilter,
         OverdueActionFilter,
         "plan__level",
         ("plan__trust__region", admin.RelatedOnlyFieldListFilter),
@@ -431,7 +518,30 @@ class SupportActionAdmin(ReasonedAdmin):
 
     @admin.display(description="Action")
     def description_short(self, action: SupportAction) -> str:
-        return str(action)
+        return Truncator(action.description).chars(90)
+
+    @admin.display(description="Trust", ordering="plan__trust__ods_code")
+    def trust(self, action: SupportAction) -> SafeString:
+        trust = action.plan.trust
+        return format_html('<abbr title="{}">{}</abbr>', trust.name, trust.ods_code)
+
+    @admin.display(description="Due", ordering="due_date")
+    def due(self, action: SupportAction) -> SafeString:
+        if action.is_overdue(timezone.localdate()):
+            return format_html(
+                "{} {}", date_format(action.due_date, "j M Y"), tag("red", "Overdue")
+            )
+        return format_html("{}", date_format(action.due_date, "j M Y"))
+
+    @admin.display(description="RAG", ordering="rag")
+    def rag_tag(self, action: SupportAction) -> SafeString:
+        return tag(action.rag, action.get_rag_display())
+
+    @admin.display(description="Proposed complete", ordering="proposed_complete")
+    def proposed(self, action: SupportAction) -> SafeString | str:
+        if action.proposed_complete and action.status not in SupportAction.FINISHED_STATUSES:
+            return tag("proposed", "Awaiting decision")
+        return ""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # added inline on their plan

@@ -1,49 +1,66 @@
 import datetime
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
 from interventions.models import ActionUpdate
+from interventions.nhsuk_forms import NHSUKBoundField, NHSUKDateField, NHSUKForm, NHSUKModelForm
 
 
-class ActionUpdateForm(forms.ModelForm):
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, drawn like the rest of the trust area."""
+
+    template_name = "nhsuk/forms/form.html"
+    bound_field_class = NHSUKBoundField
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Enter a correct username and password. Both are case-sensitive.",
+    }
+
+
+class ActionUpdateForm(NHSUKModelForm):
     """What a board member may add to an action: a dated note with evidence, nothing else."""
 
+    date = NHSUKDateField(
+        label="Date of the progress",
+        help_text="For example, 15 3 2026",
+        error_messages={"required": "Enter the date of the progress"},
+    )
     # Declared rather than generated from the model, to say links are https unless written out.
     evidence_link = forms.URLField(
         label="Or a link to the evidence (optional)",
         required=False,
         max_length=500,
         assume_scheme="https",
+        help_text="For example, https://www.example-trust.nhs.uk/board-papers",
     )
 
     class Meta:
         model = ActionUpdate
         fields = ["date", "text", "evidence_file"]
         labels = {
-            "date": "Date of the progress",
             "text": "What has happened",
             "evidence_file": "Evidence file (optional)",
         }
         help_texts = {
-            "date": "For example, 17 3 2026 is written 2026-03-17.",
-            "evidence_file": "PDF, Office, OpenDocument, CSV, text or image, at most 20 MB.",
+            "evidence_file": "PDF, Word, Excel, PowerPoint, OpenDocument, CSV, text or an "
+            "image (PNG or JPEG), at most 20 MB.",
         }
-        widgets = {
-            "date": forms.DateInput(attrs={"type": "date"}),
-            "text": forms.Textarea(attrs={"rows": 5}),
-        }
+        error_messages = {"text": {"required": "Say what has happened"}}
+        widgets = {"text": forms.Textarea(attrs={"rows": 5})}
 
     def clean_date(self) -> datetime.date:
         date = self.cleaned_data["date"]
         if date > timezone.localdate():
-            raise forms.ValidationError("Progress cannot be dated in the future.")
+            raise forms.ValidationError("Date of the progress must be today or in the past")
         return date
 
 
-class ProposeCompleteForm(forms.Form):
+class ProposeCompleteForm(NHSUKForm):
     note = forms.CharField(
         label="Why the action is complete",
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="The regulator reads this before confirming.",
+        error_messages={"required": "Say why the action is complete"},
     )

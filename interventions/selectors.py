@@ -6,14 +6,24 @@ public and nothing else (never plans' actions, objectives, leads or proposals).
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from interventions.models import FreedomGrant, SupportPlan
-from releases.models import MetricResult, Release, ReleaseQuerySet, TrustResult
+from interventions.models import CriterionEvaluation, ExitCriterion, FreedomGrant, SupportPlan
+from metrics.models import Metric, Observation
+from metrics.units import quantity
+from releases.models import (
+    MetricPeerStatistics,
+    MetricResult,
+    Release,
+    ReleaseQuerySet,
+    TrustResult,
+)
 from trusts.models import Trust
 
 
@@ -125,10 +135,103 @@ def own_result(release: Release, trust: Trust) -> TrustResult:
 
 
 def own_metric_scores(release: Release, trust: Trust) -> list[MetricResult]:
-    """The trust's own value and score on each metric; no peer figures, which in an embargoed
-    table would tell the board about other trusts before publication."""
+    """The trust's own value and score on each metric."""
     return list(
         MetricResult.objects.filter(release=release, trust=trust)
         .select_related("metric")
         .order_by("metric__code")
+    )
+
+
+@dataclass(frozen=True)
+class MetricLine:
+    """One metric of the trust's own row, formatted with its unit beside the peer median."""
+
+    code: str
+    name: str
+    value: str  # "12.3%", "0%"; empty when only a score was reported
+    value_text: str  # a reported value that is not a number, as supplied
+    score: Decimal | None
+    peer_median: str
+    synthetic: bool
+
+
+def own_metric_lines(release: Release, trust: Trust) -> list[MetricLine]:
+    """The trust's own value and score on each metric, and the peer group's median.
+
+    The median is the one aggregate shown beside a value: no other trust's figure, and in an
+    embargoed preview the same embargo covers it as the trust's own row.
+    """
+    results = own_metric_scores(release, trust)
+    medians = dict(
+        MetricPeerStatistics.objects.filter(release=release).values_list("metric_id", "median")
+    )
+    synthetic = dict(
+        Observation.objects.filter(quarter_id=release.quarter_id, trust=trust).values_list(
+            "metric_id", "is_synthetic"
+        )
+    )
+    return [
+        MetricLine(
+            code=result.metric.code,
+            name=result.metric.name,
+            value=quantity(result.value, result.metric.unit),
+            value_text=result.value_text,
+            score=result.score,
+            peer_median=quantity(medians.get(result.metric_id), result.metric.unit),
+            synthetic=synthetic.get(result.metric_id, result.metric.is_synthetic),
+        )
+        for result in results
+    ]
+
+
+# The regulator's workspace.
+
+
+def plans_ready_to_close() -> list[int]:
+    """Active plans whose every exit criterion was met in its latest published evaluation.
+
+    Judged in two queries for every active plan at once: the newest evaluation of each
+    criterion against a table still published decides, as it does when the plan is closed.
+    """
+    criteria: dict[int, list[int]] = {}
+    for criterion_id, plan_id in ExitCriterion.objects.filter(
+        plan__status=SupportPlan.Status.ACTIVE
+    ).values_list("pk", "plan_id"):
+        criteria.setdefault(plan_id, []).append(criterion_id)
+    latest: dict[int, bool] = {}
+    for criterion_id, met in (
+        CriterionEvaluation.objects.filter(
+            criterion__plan__status=SupportPlan.Status.ACTIVE,
+            release__status=Release.Status.PUBLISHED,
+        )
+        .newest_first()
+        .values_list("criterion_id", "met")
+    ):
+        latest.setdefault(criterion_id, met)
+    return [
+        plan_id
+        for plan_id, criterion_ids in criteria.items()
+        if all(latest.get(criterion_id) for criterion_id in criterion_ids)
+    ]
+
+
+def regulators() -> QuerySet:
+    """Active staff who run support plans: the people a plan's regulator lead may be."""
+    return (
+        get_user_model()
+        .objects.with_perm(
+            "interventions.change_supportplan",
+            include_superusers=False,
+            backend="django.contrib.auth.backends.ModelBackend",
+        )
+        .filter(is_active=True, is_staff=True)
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def framework_metrics(plan: SupportPlan) -> QuerySet[Metric]:
+    """The metrics of the framework that scored the table which triggered the plan."""
+    return Metric.objects.filter(definitions__framework_id=plan.triggered_by.framework_id).order_by(
+        "code"
     )

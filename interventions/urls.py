@@ -3,6 +3,7 @@ from django.urls import path
 
 from interventions import views
 from interventions.api import views as api
+from interventions.forms import SignInForm
 
 app_name = "trust_area"
 
@@ -10,7 +11,9 @@ urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="interventions/login.html", next_page="trust_area:home"
+            template_name="interventions/login.html",
+            next_page="trust_area:home",
+            authentication_form=SignInForm,
         ),
         name="login",
     ),

@@ -6,6 +6,8 @@ exist. The only changes a board member can make are a progress update on an acti
 trust's active plan and a proposal that an action is complete.
 """
 
+from collections.abc import Iterable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -59,12 +61,14 @@ def trust_release(request: HttpRequest, ods_code: str, release_id: int) -> HttpR
     """The trust's own row in one table: published, or an embargoed preview."""
     trust = selectors.board_trust_or_404(request.user, ods_code)
     release = get_object_or_404(selectors.viewable_releases(trust, request.user), pk=release_id)
+    lines = selectors.own_metric_lines(release, trust)
     context = {
         "trust": trust,
         "release": release,
         "embargoed": release.status in Release.EMBARGOED_STATUSES,
         "result": selectors.own_result(release, trust),
-        "scores": selectors.own_metric_scores(release, trust),
+        "lines": lines,
+        "has_synthetic": any(line.synthetic for line in lines),
     }
     return render(request, "interventions/release.html", context)
 
@@ -84,11 +88,19 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     context = {
         "plan": plan,
-        "actions": plan.actions.all(),
+        "actions": _marked_overdue(plan.actions.all()),
         "criteria": criteria,
         "can_contribute": plan.status == SupportPlan.Status.ACTIVE,
     }
     return render(request, "interventions/plan.html", context)
+
+
+def _marked_overdue(actions: Iterable[SupportAction]) -> list[SupportAction]:
+    today = timezone.localdate()
+    marked = list(actions)
+    for action in marked:
+        action.overdue = action.is_overdue(today)
+    return marked
 
 
 def _visible_action(request: HttpRequest, pk: int) -> SupportAction:
@@ -103,7 +115,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """An action with its progress; POST adds a progress update with evidence."""
     action = _visible_action(request, pk)
     form = ActionUpdateForm(
-        request.POST or None, request.FILES or None, initial={"date": timezone.localdate()}
+        request.POST or None,
+        request.FILES or None,
+        initial={"date": timezone.localdate()},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -120,15 +134,25 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Your update has been added.")
             return redirect("trust_area:action", pk=action.pk)
+    return _action_page(request, action, form, ProposeCompleteForm())
+
+
+def _action_page(
+    request: HttpRequest,
+    action: SupportAction,
+    form: ActionUpdateForm,
+    complete_form: ProposeCompleteForm,
+) -> HttpResponse:
     context = {
-        "action": action,
+        "action": _marked_overdue([action])[0],
         "plan": action.plan,
         "updates": action.updates.select_related("author"),
         "form": form,
-        "complete_form": ProposeCompleteForm(),
+        "complete_form": complete_form,
         "can_contribute": action.plan.status == SupportPlan.Status.ACTIVE,
     }
-    return render(request, "interventions/action.html", context, status=400 if form.errors else 200)
+    failed = form.errors or complete_form.errors
+    return render(request, "interventions/action.html", context, status=400 if failed else 200)
 
 
 @require_POST
@@ -136,16 +160,20 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def propose_complete(request: HttpRequest, pk: int) -> HttpResponse:
     action = _visible_action(request, pk)
     form = ProposeCompleteForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Say why the action is complete.")
-        return redirect("trust_area:action", pk=action.pk)
-    try:
-        support_services.propose_action_complete(action, request.user, form.cleaned_data["note"])
-    except InterventionError as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(request, "The regulator has been asked to confirm the action complete.")
-    return redirect("trust_area:action", pk=action.pk)
+    if form.is_valid():
+        try:
+            support_services.propose_action_complete(
+                action, request.user, form.cleaned_data["note"]
+            )
+        except InterventionError as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(
+                request, "The regulator has been asked to confirm the action complete."
+            )
+            return redirect("trust_area:action", pk=action.pk)
+    update_form = ActionUpdateForm(initial={"date": timezone.localdate()})
+    return _action_page(request, action, update_form, form)
 
 
 @require_GET

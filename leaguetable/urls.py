@@ -1,6 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+# The regulators' workspace says whose it is, not "Django administration".
+admin.site.site_header = "NHS trust league tables: regulators"
+admin.site.site_title = "League tables regulators"
+admin.site.index_title = "Your to-do list and the quarter's data"
+# The app list is on the front page; beside a list and its filters the sidebar would push the
+# columns a regulator decides on off a 1280 px screen.
+admin.site.enable_nav_sidebar = False
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("public.api.urls")),

@@ -8,10 +8,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
+from django.utils.safestring import SafeString
 
-from adminkit.history import ReasonedHistoryAdmin
+from adminkit.history import HistoryAdmin, ReasonedHistoryAdmin
 from adminkit.readonly import ReadOnlyAdminMixin
+from metrics.admin_display import tag
 from metrics.imports.uploads import UPLOAD_PERMISSION, UploadForm, confirm_upload, receive_upload
 from metrics.models import (
     ComplaintsYear,
@@ -28,6 +29,7 @@ from metrics.models import (
 )
 from metrics.services import new_framework_version
 from metrics.tasks import import_file
+from metrics.units import quantity
 
 
 @admin.register(Quarter)
@@ -160,19 +162,35 @@ class ImportRunAdmin(admin.ModelAdmin):
 class ObservationAdmin(ReasonedHistoryAdmin):
     list_display = [
         "trust",
-        "metric",
+        "metric_code",
         "quarter",
-        "value",
-        "value_text",
+        "value_with_unit",
         "supplied_score",
-        "reporting_period",
-        "is_synthetic",
+        "synthetic",
     ]
     list_filter = ["quarter", "is_synthetic", "trust__peer_group", "metric"]
     list_select_related = ["trust", "metric", "quarter"]
     search_fields = ["trust__ods_code", "trust__name", "metric__code"]
     raw_id_fields = ["trust", "metric", "quarter"]
     readonly_fields = ["import_run", "source_line", "is_synthetic"]
+
+    @admin.display(description="Metric", ordering="metric__code")
+    def metric_code(self, observation: Observation) -> SafeString:
+        return format_html(
+            '<abbr title="{}">{}</abbr>', observation.metric.name, observation.metric.code
+        )
+
+    @admin.display(description="Value", ordering="value")
+    def value_with_unit(self, observation: Observation) -> str:
+        if observation.value_text:
+            return observation.value_text
+        if observation.value is None:
+            return "Score only" if observation.supplied_score is not None else "Not reported"
+        return quantity(observation.value, observation.metric.unit)
+
+    @admin.display(description="Synthetic", ordering="is_synthetic")
+    def synthetic(self, observation: Observation) -> SafeString | str:
+        return tag("grey", "Synthetic") if observation.is_synthetic else ""
 
 
 @admin.register(TrustQuarterStatus)
@@ -186,7 +204,7 @@ class TrustQuarterStatusAdmin(ReasonedHistoryAdmin):
 
 
 @admin.register(ComplaintsYear)
-class ComplaintsYearAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class ComplaintsYearAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     """KO41a complaints: written only by their importer, so a change is always a new file."""
 
     list_display = ["trust", "year", "new", "resolved", "upheld", "partly_upheld", "not_upheld"]
@@ -196,7 +214,7 @@ class ComplaintsYearAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(SurveySectionResult)
-class SurveySectionResultAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+class SurveySectionResultAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     """CQC survey sections: written only by their importer, so a change is always a new file."""
 
     list_display = ["trust", "survey", "year", "section", "mean", "band"]

@@ -18,14 +18,19 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
+from django.utils.safestring import SafeString
 
 from adminkit.actions import CONFIRMED, confirm_with_reason
+from adminkit.history import HistoryAdmin
 from adminkit.readonly import ReadOnlyAdminMixin
+from metrics.admin_display import tag
 from releases.models import (
     MetricPeerStatistics,
     MetricResult,
+    RefusedTransition,
     Release,
     ReleaseTransition,
     TrustResult,
@@ -117,7 +122,11 @@ def _outcome(release: Release) -> str:
 
 
 def _perform(
-    transition: lifecycle.Transition, release: Release, request: HttpRequest, data: dict[str, Any]
+    transition: lifecycle.Transition,
+    release: Release,
+    request: HttpRequest,
+    data: dict[str, Any],
+    via: str,
 ) -> Release:
     return lifecycle.perform(
         transition.action,
@@ -126,6 +135,7 @@ def _perform(
         reason=data.get("reason") or "",
         at=data.get("at"),
         request_id=request_id(request),
+        via=via,
     )
 
 
@@ -203,24 +213,40 @@ class ReleaseTransitionInline(ReadOnlyAdminMixin, admin.TabularInline):
         return request.user.has_perm("releases.view_release")
 
 
+class RefusedTransitionInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Attempts the lifecycle refused, beside the audit trail: who tried what, when, and why not."""
+
+    model = RefusedTransition
+    extra = 0
+    can_delete = False
+    verbose_name = "refused attempt"
+    verbose_name_plural = "refused attempts"
+    fields = ["at", "action", "status", "user", "why", "via"]
+    readonly_fields = fields
+    ordering = ["at", "pk"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RefusedTransition]:
+        return super().get_queryset(request).select_related("user")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("releases.view_release")
+
+
 @admin.register(Release)
-class ReleaseAdmin(SimpleHistoryAdmin):
+class ReleaseAdmin(HistoryAdmin):
     form = ReleaseForm
     change_form_template = "admin/releases/release/change_form.html"
     list_display = [
         "__str__",
-        "quarter",
-        "peer_group",
-        "revision",
-        "status",
-        "computation",
+        "status_tag",
         "progress_display",
-        "scheduled_for",
-        "published_at",
+        "publication",
+        "submitted_by",
+        "approved_by",
     ]
     list_filter = ["status", "computation", "peer_group", "quarter"]
-    list_select_related = ["quarter", "peer_group", "framework"]
-    inlines = [ReleaseTransitionInline, TrustResultInline]
+    list_select_related = ["quarter", "peer_group", "framework", "submitted_by", "approved_by"]
+    inlines = [ReleaseTransitionInline, RefusedTransitionInline, TrustResultInline]
     actions = [
         "submit_for_approval",
         "approve",
@@ -308,7 +334,21 @@ class ReleaseAdmin(SimpleHistoryAdmin):
 
     # Display -------------------------------------------------------------------------------
 
-    @admin.display(description="Progress")
+    @admin.display(description="Status", ordering="status")
+    def status_tag(self, release: Release) -> SafeString:
+        return tag(release.status, release.get_status_display())
+
+    @admin.display(description="Publication", ordering="published_at")
+    def publication(self, release: Release) -> str:
+        if release.published_at:
+            return f"Published {date_format(timezone.localtime(release.published_at), 'j M Y H:i')}"
+        if release.scheduled_for:
+            return (
+                f"Scheduled {date_format(timezone.localtime(release.scheduled_for), 'j M Y H:i')}"
+            )
+        return "–"
+
+    @admin.display(description="Computation")
     def progress_display(self, release: Release) -> str:
         if release.computation in COMPUTING:
             return format_html(
@@ -390,13 +430,29 @@ class ReleaseAdmin(SimpleHistoryAdmin):
         transition = lifecycle.TRANSITIONS.get(action)
         if transition is None:
             raise Http404(f"Unknown transition {action!r}")
+        refusal = lifecycle.why_not(action, release, request.user)
+        if refusal is not None and request.method != "POST":
+            # Never a form this user cannot use: say why instead (a POST goes on to the
+            # dispatcher, which refuses it and records the attempt).
+            context = self._context(
+                request,
+                release,
+                title=f"{transition.label}: {release}",
+                transition=transition,
+                refusal=refusal,
+            )
+            return TemplateResponse(
+                request, "admin/releases/release/transition.html", context, status=403
+            )
         form = TransitionForm(
             request.POST if request.method == "POST" else None, transition=transition
         )
         status = 200
         if request.method == "POST" and form.is_valid():
             try:
-                result = _perform(transition, release, request, form.cleaned_data)
+                result = _perform(
+                    transition, release, request, form.cleaned_data, "admin release page"
+                )
             except lifecycle.TransitionRefused as refusal:
                 form.add_error(None, refusal.message)
                 status = 409
@@ -495,7 +551,9 @@ class ReleaseAdmin(SimpleHistoryAdmin):
             queryset.select_related("quarter", "peer_group"),
             verb=transition.label,
             form=TransitionForm(request.POST if confirmed else None, transition=transition),
-            apply=lambda release, data: _outcome(_perform(transition, release, request, data)),
+            apply=lambda release, data: _outcome(
+                _perform(transition, release, request, data, "admin list action")
+            ),
             refusals=(lifecycle.TransitionRefused,),
             intro=f"{transition.label} these releases? Each is checked on its own; any that "
             "cannot be changed is reported with the reason.",
@@ -579,6 +637,25 @@ class ReleaseTransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "details",
         "request_id",
     ]
+    readonly_fields = fields
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("releases.view_release")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+
+@admin.register(RefusedTransition)
+class RefusedTransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every refused attempt to move a release, whatever the path it came by."""
+
+    list_display = ["at", "release", "action", "status", "user", "why", "via"]
+    list_filter = ["action", "via", "release__peer_group", "release__quarter"]
+    list_select_related = ["release__quarter", "release__peer_group", "user"]
+    search_fields = ["why", "user__username", "request_id"]
+    date_hierarchy = "at"
+    fields = ["release", "at", "action", "status", "user", "why", "via", "request_id"]
     readonly_fields = fields
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:

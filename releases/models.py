@@ -454,3 +454,40 @@ class ReleaseTransition(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PublishedDataIsFixed("An audit entry is never deleted.")
+
+
+class RefusedTransition(models.Model):
+    """An attempt to move a release that the lifecycle refused: who, when, what and why.
+
+    Written by the one transition dispatcher, outside the refused transaction (which rolled
+    back), whatever the path: an admin page, a list action, the review screen or the `release`
+    command. Never changed afterwards.
+    """
+
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="refusals")
+    action = models.CharField(max_length=20)
+    status = models.CharField("status at the time", max_length=10, choices=Release.Status.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refused_release_transitions",
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    why = models.TextField(help_text="The refusal, as the person who tried was told it.")
+    via = models.CharField(max_length=40, blank=True, help_text="Where the attempt came from.")
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["release", "at", "pk"]
+        get_latest_by = ["at", "pk"]
+
+    def __str__(self) -> str:
+        who = self.user or "someone not signed in"
+        return f"{self.release_id}: {self.action} refused for {who} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PublishedDataIsFixed("An audit entry is never changed once written.")
+        super().save(*args, **kwargs)

@@ -2,8 +2,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
-from simple_history.admin import SimpleHistoryAdmin
 
+from adminkit.history import HistoryAdmin
 from trusts.models import BoardMembership, ContextMeasure, PeerGroup, Region, Trust
 
 # League tables print these as they stood when each table was computed (NHS England's CSV
@@ -48,7 +48,7 @@ class BoardMembershipInline(admin.TabularInline):
 
 
 @admin.register(Trust)
-class TrustAdmin(SimpleHistoryAdmin):
+class TrustAdmin(HistoryAdmin):
     list_display = ["ods_code", "name", "peer_group", "subtype", "region", "is_open"]
     list_filter = ["peer_group", "region", "subtype", "is_open"]
     list_select_related = ["peer_group", "region"]
@@ -66,7 +66,7 @@ class ContextMeasureAdmin(admin.ModelAdmin):
 
 
 @admin.register(BoardMembership)
-class BoardMembershipAdmin(SimpleHistoryAdmin):
+class BoardMembershipAdmin(HistoryAdmin):
     list_display = ["user", "trust", "role_title"]
     list_select_related = ["user", "trust"]
     search_fields = ["user__username", "trust__ods_code", "trust__name"]

@@ -18,6 +18,9 @@ class SupportPlanQuerySet(BoardScopedQuerySet):
     def open(self) -> "SupportPlanQuerySet":
         return self.filter(status__in=SupportPlan.OPEN_STATUSES)
 
+    def review_passed(self, today: datetime.date) -> "SupportPlanQuerySet":
+        return self.filter(status=SupportPlan.Status.ACTIVE, review_date__lt=today)
+
     def with_overdue_actions(self, today: datetime.date) -> "SupportPlanQuerySet":
         return self.filter(actions__in=SupportAction.objects.overdue(today).values("pk")).distinct()
 
@@ -35,7 +38,14 @@ class SupportPlan(models.Model):
         CLOSED = "closed", "Closed"
         DECLINED = "declined", "Declined"
 
+    class Escalation(models.TextChoices):
+        NONE = "", "None"
+        PROPOSED = "proposed", "Escalation to intensive support proposed"
+        DECLINED = "declined", "Escalation declined"
+
     OPEN_STATUSES = (Status.PROPOSED, Status.ACTIVE)
+    # How long a confirmed plan runs before the regulator reviews it, unless they set a date.
+    DEFAULT_REVIEW_AFTER = datetime.timedelta(days=182)
     BOARD_VISIBLE_STATUSES = (Status.ACTIVE, Status.CLOSED)
     LEVEL_FOR_SEGMENT = {4: Level.TARGETED, 5: Level.INTENSIVE}
 
@@ -66,6 +76,24 @@ class SupportPlan(models.Model):
         on_delete=models.SET_NULL,
         related_name="trust_led_support_plans",
     )
+    review_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When the regulator reviews the plan; a trust still in segment 4 or 5 after "
+        "it is proposed an escalation to intensive support.",
+    )
+    escalation = models.CharField(
+        max_length=8, choices=Escalation.choices, default=Escalation.NONE, blank=True
+    )
+    escalation_release = models.ForeignKey(
+        "releases.Release",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The published release on which escalation was last proposed.",
+    )
+    escalation_reason = models.TextField(blank=True)
     is_public = models.BooleanField(
         default=False, help_text="The support level is shown on the public trust page while active."
     )
@@ -106,6 +134,10 @@ class SupportPlan(models.Model):
 class SupportActionQuerySet(models.QuerySet["SupportAction"]):
     def open(self) -> "SupportActionQuerySet":
         return self.exclude(status__in=SupportAction.FINISHED_STATUSES)
+
+    def awaiting_completion(self) -> "SupportActionQuerySet":
+        """Proposed complete by the trust, not yet confirmed or rejected by a regulator."""
+        return self.open().filter(proposed_complete=True)
 
     def overdue(self, today: datetime.date) -> "SupportActionQuerySet":
         return self.open().filter(due_date__lt=today)
@@ -155,7 +187,10 @@ class SupportAction(models.Model):
         related_name="+",
     )
     completed_at = models.DateTimeField(null=True, blank=True)
-    history = HistoricalRecords()
+    # The due date the plan's regulator lead was told this action missed: told once per due
+    # date, so moving the date and missing it again tells them again, and reruns never do.
+    lead_told_overdue_for = models.DateField(null=True, blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["lead_told_overdue_for"])
 
     objects = SupportActionQuerySet.as_manager()
 
@@ -186,6 +221,22 @@ EVIDENCE_EXTENSIONS = [
     "jpeg",
 ]
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+EVIDENCE_TYPE_NAMES = {
+    "pdf": "PDF",
+    "doc": "Word document",
+    "docx": "Word document",
+    "odt": "OpenDocument text",
+    "xls": "Excel spreadsheet",
+    "xlsx": "Excel spreadsheet",
+    "ods": "OpenDocument spreadsheet",
+    "csv": "CSV",
+    "ppt": "PowerPoint presentation",
+    "pptx": "PowerPoint presentation",
+    "txt": "Text",
+    "png": "PNG image",
+    "jpg": "JPEG image",
+    "jpeg": "JPEG image",
+}
 
 
 def validate_evidence_size(file: File) -> None:
@@ -215,13 +266,38 @@ class ActionUpdate(models.Model):
         validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS), validate_evidence_size],
     )
     evidence_link = models.URLField(blank=True, max_length=500)
+    proposes_complete = models.BooleanField(
+        default=False, help_text="The board's note proposing the action complete."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Claimed before the regulator lead is e-mailed about this update, so they hear once.
+    lead_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["action", "-date", "-created_at"]
 
     def __str__(self) -> str:
         return f"{self.date}: {self.text[:60]}"
+
+    @property
+    def evidence_name(self) -> str:
+        return self.evidence_file.name.rsplit("/", 1)[-1] if self.evidence_file else ""
+
+    @property
+    def evidence_type(self) -> str:
+        """What a board member would call the file: "PDF", "Word document", ..."""
+        extension = self.evidence_name.rsplit(".", 1)[-1].lower() if self.evidence_file else ""
+        return EVIDENCE_TYPE_NAMES.get(extension, extension.upper())
+
+    @property
+    def evidence_size(self) -> int | None:
+        """Bytes on storage; None when the file has gone missing, rather than a 500."""
+        if not self.evidence_file:
+            return None
+        try:
+            return self.evidence_file.size
+        except OSError:
+            return None
 
 
 class ExitCriterion(models.Model):
@@ -286,6 +362,15 @@ class ExitCriterion(models.Model):
             raise ValidationError({"threshold": "An average criterion needs a threshold."})
         if self.kind == self.Kind.SEGMENT and self.max_segment is None:
             raise ValidationError({"max_segment": "A segment criterion needs a segment."})
+        if self.metric_id is not None and self.plan_id is not None:
+            framework = self.plan.triggered_by.framework
+            if not framework.definitions.filter(metric_id=self.metric_id).exists():
+                raise ValidationError(
+                    {
+                        "metric": f"{self.metric} is not a metric of {framework}, which scored "
+                        "the table this plan follows."
+                    }
+                )
 
 
 def _number(value: Decimal | None) -> str:

@@ -16,6 +16,8 @@ class PublicationOutcome:
     plans_proposed: int
     criteria_evaluated: int
     freedoms_flagged: int
+    proposals_superseded: int
+    escalations_proposed: int
 
 
 def handle_release_published(release: Release) -> PublicationOutcome:
@@ -23,6 +25,11 @@ def handle_release_published(release: Release) -> PublicationOutcome:
     # evaluation skips such plans anyway; the order just makes the intent plain).
     evaluated = support.evaluate_exit_criteria(release)
     flagged = freedoms.flag_reviews_for_release(release)
+    # Supersede before proposing: the new table's proposals then never sit beside an older
+    # table's, so no trust has a plan proposed and freedoms proposed at once.
+    superseded = freedoms.supersede_earlier_proposals(release)
+    superseded_plans = support.supersede_earlier_proposals(release)
+    escalated = support.propose_escalations(release)
     proposed_freedoms = freedoms.propose_for_release(release)
     proposed_plans = support.propose_for_release(release)
     return PublicationOutcome(
@@ -30,6 +37,8 @@ def handle_release_published(release: Release) -> PublicationOutcome:
         plans_proposed=len(proposed_plans),
         criteria_evaluated=len(evaluated),
         freedoms_flagged=len(flagged),
+        proposals_superseded=len(superseded) + len(superseded_plans),
+        escalations_proposed=len(escalated),
     )
 
 

@@ -8,10 +8,14 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from interventions.models import FreedomGrant, FreedomType
+from interventions.models import FreedomGrant, FreedomType, SupportPlan
 from interventions.services import InterventionError
 from interventions.services._audit import refuse_unless, require_reason, save_transition
-from interventions.services._releases import locked_if_published
+from interventions.services._releases import (
+    is_latest_published,
+    locked_if_published,
+    supersede_proposals,
+)
 from metrics.models import Framework
 from releases.models import Release, TrustResult
 
@@ -42,17 +46,23 @@ def propose_for_release(release: Release) -> list[FreedomGrant]:
     """Propose every active freedom to every trust the published release makes eligible.
 
     Idempotent: a trust that already holds the freedom (or has it proposed or under review), or
-    was already considered for it on this quarter's table (any revision, even if declined), is
-    not proposed it again.
+    whose proposal from this quarter's table (any revision) a regulator declined, is not
+    proposed it again. A trust under an open support plan earns freedoms once the plan closes,
+    and only the peer group's latest published table proposes anything.
     """
     with transaction.atomic():
         release = locked_if_published(release)
-        if release is None:
+        if release is None or not is_latest_published(release):
             return []
+        supported = set(
+            SupportPlan.objects.open()
+            .filter(trust__results__release=release)
+            .values_list("trust_id", flat=True)
+        )
         eligible = [
             result
             for result in TrustResult.objects.filter(release=release)
-            if is_eligible(result, release.framework)
+            if is_eligible(result, release.framework) and result.trust_id not in supported
         ]
         freedom_types = list(FreedomType.objects.filter(is_active=True))
         if not eligible or not freedom_types:
@@ -64,6 +74,7 @@ def propose_for_release(release: Release) -> list[FreedomGrant]:
                 | Q(
                     earned_by__quarter_id=release.quarter_id,
                     earned_by__peer_group_id=release.peer_group_id,
+                    status_changed_by__isnull=False,
                 )
             )
             .values_list("trust_id", "freedom_type_id")
@@ -239,3 +250,14 @@ def decline_proposals_of_withdrawn(release: Release) -> list[FreedomGrant]:
         except InterventionError:
             continue  # a regulator decided it meanwhile; their decision stands
     return declined
+
+
+def supersede_earlier_proposals(release: Release) -> list[FreedomGrant]:
+    """Decline the peer group's proposals from earlier tables once a later one is published.
+
+    Kept in the history with the reason, decided by nobody (the table did it); the new table
+    then proposes afresh to whoever it makes eligible.
+    """
+    return supersede_proposals(
+        release, FreedomGrant.objects.filter(status=Status.PROPOSED), "earned_by", decline_grant
+    )

@@ -36,6 +36,23 @@ def _claim(action: SupportAction, day: datetime.date) -> bool:
     return True
 
 
+def _claim_overdue_notice(action: SupportAction) -> bool:
+    """Claim telling the plan's lead that this action is overdue: once per due date.
+
+    A conditional UPDATE, so two overlapping runs cannot both claim it; moving the due date
+    and missing the new one tells the lead again. Not claimed while the plan has no lead with
+    an address, so a lead named later still hears.
+    """
+    lead = action.plan.regulator_lead
+    if lead is None or not lead.email:
+        return False
+    return bool(
+        SupportAction.objects.filter(pk=action.pk)
+        .exclude(lead_told_overdue_for=action.due_date)
+        .update(lead_told_overdue_for=action.due_date)
+    )
+
+
 def _day(day: datetime.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
@@ -77,10 +94,11 @@ def _lead_message(plan: SupportPlan, overdue: list[SupportAction]) -> EmailMessa
 
 
 def send_action_reminders(today: datetime.date | None = None) -> RemindersSent:
-    """Email owners of open actions due within 7 days or overdue, and leads of overdue plans.
+    """Email owners of open actions due within 7 days or overdue, daily, and tell each plan's
+    regulator lead once when an action becomes overdue.
 
-    One reminder per action per day however often it runs: an action claimed by an earlier run
-    today is neither sent to its owner again nor listed to the lead again.
+    However often it runs: an owner is reminded once per action per day, and a lead is told
+    of an overdue action once (again only if its due date moves and is missed again).
     """
     today = today or timezone.localdate()
     due = SupportAction.objects.due_for_reminder(today).select_related(
@@ -90,11 +108,9 @@ def send_action_reminders(today: datetime.date | None = None) -> RemindersSent:
     overdue_by_plan: dict[int, list[SupportAction]] = defaultdict(list)
     plans: dict[int, SupportPlan] = {}
     for action in due:
-        if not _claim(action, today):
-            continue
-        if action.owner_email:
+        if _claim(action, today) and action.owner_email:
             owner_messages.append(_owner_message(action, today))
-        if action.is_overdue(today):
+        if action.is_overdue(today) and _claim_overdue_notice(action):
             overdue_by_plan[action.plan_id].append(action)
             plans[action.plan_id] = action.plan
     lead_messages = [

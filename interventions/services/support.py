@@ -19,9 +19,14 @@ from interventions.models import (
     SupportAction,
     SupportPlan,
 )
+from interventions.notifications import tell_regulator_lead
 from interventions.services import InterventionError
 from interventions.services._audit import refuse_unless, require_reason, save_transition
-from interventions.services._releases import locked_if_published
+from interventions.services._releases import (
+    is_latest_published,
+    locked_if_published,
+    supersede_proposals,
+)
 from releases.models import MetricResult, Release, TrustResult
 
 Level = SupportPlan.Level
@@ -48,12 +53,13 @@ DEFAULT_EXIT_CRITERIA: dict[str, list[CriterionTemplate]] = {
 def propose_for_release(release: Release) -> list[SupportPlan]:
     """Propose a plan, with default exit criteria, for each segment 4 and 5 trust of the table.
 
-    Idempotent: a trust with an open plan keeps it, and a trust already considered on this
-    quarter's table (any revision, even if the plan was declined) is not proposed another.
+    Idempotent: a trust with an open plan keeps it, and a trust whose plan from this quarter's
+    table (any revision) a regulator declined is not proposed another. Only the peer group's
+    latest published table proposes anything.
     """
     with transaction.atomic():
         release = locked_if_published(release)
-        if release is None:
+        if release is None or not is_latest_published(release):
             return []
         results = list(
             TrustResult.objects.filter(release=release, segment__in=SupportPlan.LEVEL_FOR_SEGMENT)
@@ -65,6 +71,7 @@ def propose_for_release(release: Release) -> list[SupportPlan]:
                 | Q(
                     triggered_by__quarter_id=release.quarter_id,
                     triggered_by__peer_group_id=release.peer_group_id,
+                    status_changed_by__isnull=False,
                 )
             )
             .values_list("trust_id", flat=True)
@@ -101,6 +108,74 @@ def propose_for_release(release: Release) -> list[SupportPlan]:
                 criteria.append(criterion)
         bulk_create_with_history(criteria, ExitCriterion)
         return plans
+
+
+def supersede_earlier_proposals(release: Release) -> list[SupportPlan]:
+    """Decline the peer group's plan proposals from earlier tables once a later one is published.
+
+    A trust that has left segments 4 and 5 so keeps no proposal, and one still there is
+    proposed afresh by the new table, at the level it now calls for.
+    """
+    return supersede_proposals(
+        release,
+        SupportPlan.objects.filter(status=PlanStatus.PROPOSED),
+        "triggered_by",
+        decline_plan,
+    )
+
+
+def propose_escalations(release: Release) -> list[SupportPlan]:
+    """Propose intensive support for targeted plans the latest table shows are not working.
+
+    A trust under an active targeted plan that falls to segment 5, or is still in segment 4 or 5
+    after the plan's review date, is proposed an escalation; a regulator decides. Idempotent: a
+    plan is proposed an escalation at most once per release, and never while one is open.
+    """
+    with transaction.atomic():
+        release = locked_if_published(release)
+        if release is None or not is_latest_published(release):
+            return []
+        segments = dict(
+            TrustResult.objects.filter(
+                release=release, segment__in=SupportPlan.LEVEL_FOR_SEGMENT
+            ).values_list("trust_id", "segment")
+        )
+        plans = (
+            SupportPlan.objects.select_for_update(of=("self",))
+            .filter(status=PlanStatus.ACTIVE, level=Level.TARGETED, trust_id__in=segments)
+            .exclude(escalation=SupportPlan.Escalation.PROPOSED)
+            .exclude(escalation_release=release)
+            .exclude(triggered_by=release)
+            .select_related("triggered_by__quarter")
+        )
+        published_on = timezone.localdate(release.published_at or timezone.now())
+        escalated = []
+        for plan in plans:
+            if release.quarter.key < plan.triggered_by.quarter.key:
+                continue
+            segment = segments[plan.trust_id]
+            if segment == 5:
+                why = f"segment 5 in {release}"
+            elif plan.review_date is not None and plan.review_date < published_on:
+                why = (
+                    f"still in segment {segment} in {release}, after the plan's review date "
+                    f"of {plan.review_date:%-d %B %Y}"
+                )
+            else:
+                continue
+            reason = f"Escalation to intensive support proposed: {why}."
+            plan.escalation = SupportPlan.Escalation.PROPOSED
+            plan.escalation_release = release
+            plan.escalation_reason = reason
+            save_transition(
+                plan,
+                user=None,
+                reason=reason,
+                update_fields=["escalation", "escalation_release", "escalation_reason"],
+                status_change=False,
+            )
+            escalated.append(plan)
+        return escalated
 
 
 def _published_quarters_up_to(release: Release) -> list[Release]:
@@ -260,7 +335,43 @@ def confirm_plan(
         refuse_unless(plan.status, (PlanStatus.PROPOSED,), "This plan", plan.get_status_display())
         plan.status = PlanStatus.ACTIVE
         plan.regulator_lead = regulator_lead or plan.regulator_lead or user
-        save_transition(plan, user=user, reason=reason, update_fields=["status", "regulator_lead"])
+        plan.review_date = (
+            plan.review_date or timezone.localdate() + SupportPlan.DEFAULT_REVIEW_AFTER
+        )
+        save_transition(
+            plan,
+            user=user,
+            reason=reason,
+            update_fields=["status", "regulator_lead", "review_date"],
+        )
+    return plan
+
+
+def confirm_escalation(plan: SupportPlan, user: Any, reason: str) -> SupportPlan:
+    """A regulator moves a targeted plan to intensive support; its actions and criteria stay."""
+    reason = require_reason(reason)
+    with transaction.atomic():
+        plan = _locked_plan(plan)
+        refuse_unless(plan.status, (PlanStatus.ACTIVE,), "This plan", plan.get_status_display())
+        if plan.escalation != SupportPlan.Escalation.PROPOSED:
+            raise InterventionError("No escalation is proposed for this plan.")
+        plan.level = Level.INTENSIVE
+        plan.escalation = SupportPlan.Escalation.NONE
+        save_transition(plan, user=user, reason=reason, update_fields=["level", "escalation"])
+    return plan
+
+
+def decline_escalation(plan: SupportPlan, user: Any, reason: str) -> SupportPlan:
+    """The plan stays targeted; a later table may propose escalation again."""
+    reason = require_reason(reason)
+    with transaction.atomic():
+        plan = _locked_plan(plan)
+        if plan.escalation != SupportPlan.Escalation.PROPOSED:
+            raise InterventionError("No escalation is proposed for this plan.")
+        plan.escalation = SupportPlan.Escalation.DECLINED
+        save_transition(
+            plan, user=user, reason=reason, update_fields=["escalation"], status_change=False
+        )
     return plan
 
 
@@ -372,6 +483,7 @@ def add_action_update(
         if evidence_file is not None:
             update.evidence_file = evidence_file
         update.save()
+        _tell_regulator_lead_on_commit(update)
         if action.status == SupportAction.Status.NOT_STARTED:
             action.status = SupportAction.Status.IN_PROGRESS
             save_transition(
@@ -403,13 +515,20 @@ def propose_action_complete(action: SupportAction, user: Any, note: str) -> Supp
             update_fields=["proposed_complete", "proposed_complete_at", "proposed_complete_by"],
             status_change=False,
         )
-        ActionUpdate.objects.create(
+        update = ActionUpdate.objects.create(
             action=action,
             date=timezone.localdate(),
             text=f"Proposed as complete: {note}",
             author=user,
+            proposes_complete=True,
         )
+        _tell_regulator_lead_on_commit(update)
     return action
+
+
+def _tell_regulator_lead_on_commit(update: ActionUpdate) -> None:
+    update_id = update.pk
+    transaction.on_commit(lambda: tell_regulator_lead.delay(update_id))
 
 
 def _locked_action(action: SupportAction) -> SupportAction:

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from metrics.models import MetricDefinition, Observation
+from metrics.units import quantity
 from public import selectors, trust_context
 from public.caching import cached_public
 from public.exports import plain
@@ -95,23 +96,6 @@ def average_interval(row: Any, release: Release) -> Interval | None:
     if drawn is not None:
         drawn.marks = threshold_marks(release)
     return drawn
-
-
-def quantity(value: Decimal | float | None, unit: str = "") -> str:
-    """A value with its unit as a reader expects it: "12.3%", "£2,384,555", "7 sites"."""
-    if value is None:
-        return ""
-    number = Decimal(str(value)).quantize(Decimal("0.01"))
-    text = f"{number:,.2f}" if abs(number) >= 10000 else f"{number:.2f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if unit == "%":
-        return f"{text}%"
-    if unit == "£":
-        return f"−£{text.lstrip('-')}" if text.startswith("-") else f"£{text}"
-    if unit in ("", "count"):
-        return text
-    return f"{text} {unit}"
 
 
 def segment_meanings() -> list[tuple[int, str]]:

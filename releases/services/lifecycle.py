@@ -33,7 +33,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from releases import notifications
-from releases.models import Release, ReleaseTransition
+from releases.models import RefusedTransition, Release, ReleaseTransition
 from releases.services import computation
 from releases.signals import release_published, release_withdrawn
 
@@ -403,10 +403,54 @@ def perform(
     reason: str = "",
     at: datetime | None = None,
     request_id: str = "",
+    via: str = "",
 ) -> Release:
     """Perform the transition `action` (a ReleaseTransition.Action) through its one service
     function; the admin, the `release` command and the review screen all come through here.
-    Returns the release concerned (for a correction, the new revision)."""
+    Returns the release concerned (for a correction, the new revision).
+
+    A refusal is recorded (`RefusedTransition`: who, when, what, why and `via` which path)
+    before it is raised again for the caller to show.
+    """
+    try:
+        return _dispatch(action, release, user, reason=reason, at=at, request_id=request_id)
+    except TransitionRefused as refusal:
+        _record_refusal(action, release, user, refusal.message, via, request_id)
+        raise
+
+
+def _record_refusal(
+    action: str,
+    release: Release,
+    user: AbstractBaseUser | None,
+    why: str,
+    via: str,
+    request_id: str,
+) -> None:
+    # The refused transition rolled back; this row is written after it, on its own.
+    status = Release.objects.filter(pk=release.pk).values_list("status", flat=True).first()
+    if status is None:
+        return  # nothing to hang the record on: the release was deleted meanwhile
+    RefusedTransition.objects.create(
+        release_id=release.pk,
+        action=str(action)[:20],
+        status=status,
+        user=user if user is not None and user.is_authenticated else None,
+        why=why,
+        via=via[:40],
+        request_id=request_id[:64],
+    )
+
+
+def _dispatch(
+    action: str,
+    release: Release,
+    user: AbstractBaseUser | None,
+    *,
+    reason: str,
+    at: datetime | None,
+    request_id: str,
+) -> Release:
     match action:
         case Action.SUBMIT:
             return submit(release, user, reason, request_id=request_id)
@@ -430,18 +474,27 @@ def perform(
 # Which transitions to offer ------------------------------------------------------------------
 
 
+def why_not(action: str, release: Release, user: AbstractBaseUser) -> str | None:
+    """Why this user may not perform `action` on the release now; None if they may try.
+
+    The same rules the transition applies first (role, state, maker-checker), without locking
+    or changing anything: what the admin asks before it shows a transition's form.
+    """
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        return f"There is no transition called {action!r}."
+    if action == Action.APPROVE and release.submitted_by_id == user.pk:
+        return "You submitted this release, so someone else must approve it (maker-checker)."
+    try:
+        _check(release, user, transition, reason="(not asked yet)")
+    except TransitionRefused as refusal:
+        return refusal.message
+    return None
+
+
 def available_transitions(release: Release, user: AbstractBaseUser) -> list[Transition]:
     """The transitions this user may try on this release now (the server checks again)."""
-    offered = []
-    for transition in TRANSITIONS.values():
-        if release.status not in transition.from_statuses:
-            continue
-        if not user.has_perm(f"releases.{transition.permission}"):
-            continue
-        if transition.action == Action.APPROVE and release.submitted_by_id == user.pk:
-            continue
-        offered.append(transition)
-    return offered
+    return [t for t in TRANSITIONS.values() if why_not(t.action, release, user) is None]
 
 
 def inputs_changed(release: Release) -> bool:

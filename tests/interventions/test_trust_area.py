@@ -80,12 +80,15 @@ def test_it_lets_a_board_member_add_progress_and_evidence_to_their_trusts_action
 
     page = board_client.get(url)
     assert page.status_code == 200
-    assert b'<label for="id_text">' in page.content
+    assert b'<label class="nhsuk-label" for="id_text">' in page.content
+    today = timezone.localdate()
 
     response = board_client.post(
         url,
         {
-            "date": timezone.localdate().isoformat(),
+            "date_day": today.day,
+            "date_month": today.month,
+            "date_year": today.year,
             "text": "Recruited two crisis team nurses.",
             "evidence_file": SimpleUploadedFile("rota.pdf", b"%PDF rota"),
             "evidence_link": "https://example.org/board-papers/2026-03",
@@ -160,7 +163,7 @@ def test_it_shows_the_board_member_their_own_trust(
     plan = board_client.get(reverse("trust_area:plan", args=[world["plan_a"].pk]))
     assert plan.status_code == 200
     assert b"Segment 3 or better for 2 consecutive quarters" in plan.content
-    assert b'<th scope="col">Due</th>' in plan.content
+    assert b'scope="col">Due</th>' in plan.content
 
 
 def test_it_shows_only_the_trusts_own_row_in_an_embargoed_preview(
@@ -172,7 +175,8 @@ def test_it_shows_only_the_trusts_own_row_in_an_embargoed_preview(
     api = board_client.get(reverse("trust_area:api-trust-release", args=[trust_a.ods_code, q4.pk]))
 
     assert page.status_code == 200
-    assert b"Embargoed." in page.content
+    assert b'id="embargo"' in page.content
+    assert b"publication time has not been set yet" in page.content  # approved, not scheduled
     codes = {t.ods_code for t in Trust.objects.exclude(pk=trust_a.pk)}
     assert not any(code.encode() in page.content for code in codes)
     assert api.status_code == 200
@@ -207,7 +211,15 @@ def _b_requests(world: dict[str, Any]) -> list[tuple[str, str, dict]]:
     """Every page, change and API request a board member of A could make about trust B."""
     b = world["trust_b"].ods_code
     plan, action, update = world["plan_b"].pk, world["action_b"].pk, world["update_b"].pk
-    change = {"text": "Nothing to see", "date": timezone.localdate().isoformat(), "note": "x"}
+    today = timezone.localdate()
+    change = {
+        "text": "Nothing to see",
+        "date": today.isoformat(),
+        "date_day": today.day,
+        "date_month": today.month,
+        "date_year": today.year,
+        "note": "x",
+    }
     return [
         ("get", reverse("trust_area:trust", args=[b]), {}),
         ("get", reverse("trust_area:release", args=[b, world["q3"].pk]), {}),
@@ -392,3 +404,130 @@ def test_it_lets_a_regulator_see_every_trust_in_the_admin(
     assert list(overdue.context["cl"].queryset) == [world["plan_b"]]
     assert history.status_code == 200
     assert b"Agreed at the oversight meeting." in history.content
+
+
+def test_the_forms_are_drawn_and_their_errors_shown_like_the_public_site(
+    board_client: Client, world: dict[str, Any]
+) -> None:
+    action = world["action_a"]
+    url = reverse("trust_area:action", args=[action.pk])
+
+    page = board_client.get(url).content.decode()
+    assert 'class="nhsuk-date-input"' in page
+    for part in ("day", "month", "year"):
+        assert f'id="id_date_{part}"' in page and 'inputmode="numeric"' in page
+    assert "For example, 15 3 2026" in page
+    assert 'type="date"' not in page
+    assert 'class="nhsuk-textarea"' in page
+
+    today = timezone.localdate()
+    response = board_client.post(
+        url, {"date_day": today.day, "date_year": today.year, "text": "Half a date."}
+    )
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "There is a problem" in body
+    assert '<a href="#id_date_day">Date of the progress must include a month</a>' in body
+    assert "nhsuk-form-group--error" in body
+    assert not action.updates.exists()
+
+    future = today + datetime.timedelta(days=2)
+    response = board_client.post(
+        url,
+        {
+            "date_day": future.day,
+            "date_month": future.month,
+            "date_year": future.year,
+            "text": "Tomorrow's news.",
+        },
+    )
+    assert response.status_code == 400
+    assert b"Date of the progress must be today or in the past" in response.content
+
+    empty = board_client.post(reverse("trust_area:propose-complete", args=[action.pk]), {})
+    assert empty.status_code == 400
+    assert b'<a href="#id_note">Say why the action is complete</a>' in empty.content
+    action.refresh_from_db()
+    assert not action.proposed_complete
+
+
+def test_the_sign_in_form_says_what_went_wrong(world: dict[str, Any], board_member: Any) -> None:
+    page = Client().post(
+        reverse("trust_area:login"), {"username": board_member.username, "password": "wrong"}
+    )
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "There is a problem" in body
+    assert "Enter a correct username and password" in body
+    assert 'class="nhsuk-input' in body
+
+
+def test_overdue_actions_are_marked(board_client: Client, world: dict[str, Any]) -> None:
+    action = world["action_a"]
+    SupportAction.objects.filter(pk=action.pk).update(
+        due_date=timezone.localdate() - datetime.timedelta(days=16)
+    )
+
+    plan = board_client.get(reverse("trust_area:plan", args=[world["plan_a"].pk])).content
+    detail = board_client.get(reverse("trust_area:action", args=[action.pk])).content
+
+    assert b"lt-overdue" in plan and b">Overdue</strong>" in plan
+    assert b">Overdue</strong>" in detail
+    SupportAction.objects.filter(pk=action.pk).update(status=SupportAction.Status.COMPLETE)
+    plan = board_client.get(reverse("trust_area:plan", args=[world["plan_a"].pk])).content
+    assert b">Overdue</strong>" not in plan  # a finished action is never overdue
+
+
+def test_evidence_is_listed_with_its_type_and_size(
+    board_client: Client, world: dict[str, Any], board_member: Any
+) -> None:
+    action = world["action_a"]
+    ActionUpdate.objects.create(
+        action=action,
+        text="Workforce plan",
+        author=board_member,
+        evidence_file=SimpleUploadedFile("workforce-plan.xlsx", b"x" * 2048),
+    )
+
+    page = board_client.get(reverse("trust_area:action", args=[action.pk])).content.decode()
+
+    assert "workforce-plan.xlsx" in page
+    assert "(Excel spreadsheet, 2.0\xa0KB)" in page
+
+
+def test_values_show_their_unit_beside_the_peer_median(
+    board_client: Client, world: dict[str, Any], trust_a: Trust
+) -> None:
+    from releases.models import MetricPeerStatistics, MetricResult
+
+    q3 = world["q3"]
+    page = board_client.get(reverse("trust_area:release", args=[trust_a.ods_code, q3.pk]))
+
+    lines = page.context["lines"]
+    result = MetricResult.objects.filter(release=q3, trust=trust_a).select_related("metric")[0]
+    median = MetricPeerStatistics.objects.get(release=q3, metric=result.metric).median
+    line = next(line for line in lines if line.code == result.metric.code)
+    from metrics.units import quantity
+
+    assert line.value == quantity(result.value, result.metric.unit)
+    assert line.peer_median == quantity(median, result.metric.unit)
+    body = page.content.decode()
+    assert "Peer median" in body and line.peer_median in body
+    assert "000000" not in body  # never raw database decimals
+    assert quantity(0, "%") == "0%"  # a zero is a value, not a gap
+
+
+def test_a_scheduled_preview_says_when_it_will_be_published(
+    board_client: Client, world: dict[str, Any], trust_a: Trust, approver: Any
+) -> None:
+    q4 = world["q4"]
+    when = timezone.now() + datetime.timedelta(days=3)
+    lifecycle.schedule(q4, approver, when)
+
+    page = board_client.get(reverse("trust_area:release", args=[trust_a.ods_code, q4.pk]))
+    local = timezone.localtime(when)
+    assert f"This table will be published at <strong>{local:%H:%M} on".encode() in page.content
+    overview = board_client.get(reverse("trust_area:trust", args=[trust_a.ods_code]))
+    assert f"to be published at {local:%H:%M}".encode() in overview.content

@@ -53,7 +53,12 @@ class Command(BaseCommand):
         release = _release(options["quarter"], options["peer_group"], action)
         try:
             release = lifecycle.perform(
-                action, release, user, reason=options["reason"], at=options["at"]
+                action,
+                release,
+                user,
+                reason=options["reason"],
+                at=options["at"],
+                via="release command",
             )
         except lifecycle.TransitionRefused as refusal:
             raise CommandError(f"{release}: refused: {refusal.message}") from refusal
