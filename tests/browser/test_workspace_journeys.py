@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from interventions.models import FreedomGrant, SupportAction, SupportPlan
@@ -92,6 +93,10 @@ def browser() -> Any:
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
         yield browser
+        # ORM calls made while Playwright's event loop runs get their own connection (Django
+        # keeps connections per context there); close it here, in that context, or PostgreSQL
+        # refuses to drop the test database at the end of the run.
+        connections.close_all()
         browser.close()
 
 
