@@ -17,6 +17,7 @@ from metrics.imports.uploads import UPLOAD_PERMISSION, UploadForm, confirm_uploa
 from metrics.models import (
     ComplaintsYear,
     Domain,
+    DomainThresholds,
     Framework,
     ImportRun,
     Metric,
@@ -45,7 +46,17 @@ class DomainInline(admin.TabularInline):
 class ThresholdsInline(admin.TabularInline):
     model = Thresholds
     extra = 0
+    fields = ["quarter", "method", "t1", "t2", "t3", "source"]
     list_select_related = ["quarter"]
+
+
+class DomainThresholdsInline(admin.TabularInline):
+    """Beside the overall thresholds: three per domain and quarter (METHODOLOGY 4.6)."""
+
+    model = DomainThresholds
+    extra = 0
+    fields = ["quarter", "domain", "method", "t1", "t2", "t3", "source"]
+    list_select_related = ["quarter", "domain"]
 
 
 @admin.register(Framework)
@@ -55,7 +66,7 @@ class FrameworkAdmin(ReasonedHistoryAdmin):
     list_select_related = ["peer_group"]
     search_fields = ["name", "slug"]
     filter_horizontal = ["quarters"]
-    inlines = [DomainInline, ThresholdsInline]
+    inlines = [DomainInline, ThresholdsInline, DomainThresholdsInline]
     actions = ["make_new_version"]
 
     @admin.action(
@@ -103,9 +114,28 @@ class MetricDefinitionAdmin(ReasonedHistoryAdmin):
 
 @admin.register(Thresholds)
 class ThresholdsAdmin(ReasonedHistoryAdmin):
+    fields = ["framework", "quarter", "method", "t1", "t2", "t3", "source", "change_reason"]
     list_display = ["framework", "quarter", "method", "t1", "t2", "t3"]
     list_filter = ["framework", "method"]
     list_select_related = ["framework", "quarter"]
+
+
+@admin.register(DomainThresholds)
+class DomainThresholdsAdmin(ReasonedHistoryAdmin):
+    fields = [
+        "framework",
+        "quarter",
+        "domain",
+        "method",
+        "t1",
+        "t2",
+        "t3",
+        "source",
+        "change_reason",
+    ]
+    list_display = ["framework", "quarter", "domain", "method", "t1", "t2", "t3"]
+    list_filter = ["framework", "quarter", "method", "domain__name"]
+    list_select_related = ["framework", "quarter", "domain"]
 
 
 @admin.register(ImportRun)

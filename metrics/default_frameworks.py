@@ -8,6 +8,7 @@ their values in the demo are synthetic, marked as such wherever they are stored 
 A data migration installs these once; after that they are the regulators' to edit in the admin.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from metrics.scoring_params import validate_params
@@ -22,6 +23,59 @@ DOMAINS: list[tuple[str, str]] = [
     ("people-and-workforce", "People and workforce"),
     ("finance-and-productivity", "Finance and productivity"),
 ]
+
+# NHS England's IDs of each domain's score and segment rows in its data file.
+DOMAIN_IDS: dict[str, tuple[str, str]] = {
+    "access-to-services": ("OF4000", "OF4100"),
+    "patient-safety": ("OF4002", "OF4102"),
+    "finance-and-productivity": ("OF4003", "OF4103"),
+    "people-and-workforce": ("OF4004", "OF4104"),
+    "effectiveness-and-experience": ("OF4005", "OF4105"),
+}
+
+# METHODOLOGY section 4.6: domain thresholds (t1, t2, t3) chosen inside the intervals NHS
+# England's published 2025/26 domain segments leave open (it did not publish the thresholds),
+# so that replaying the published scores reproduces every published OF4100 to OF4105. Where
+# the replayed unrounded domain score of a trust is a half-hundredth off its published 2 d.p.
+# score, the threshold also keeps it on its published side.
+MH_COMMUNITY_DOMAIN_THRESHOLDS: dict[int, dict[str, tuple[str, str, str]]] = {
+    1: {
+        "OF4000": ("1.82", "2.37", "2.87"),
+        "OF4002": ("2.14", "2.56", "3.09"),
+        "OF4003": ("1.76", "2.21", "2.69"),
+        "OF4004": ("1.99", "2.53", "2.99"),
+        "OF4005": ("1.89", "2.16", "2.45"),
+    },
+    2: {
+        "OF4000": ("1.88", "2.38", "2.84"),
+        "OF4002": ("2.13", "2.55", "3.05"),
+        "OF4003": ("1.70", "2.19", "2.74"),
+        "OF4004": ("2.04", "2.545", "3.05"),
+        "OF4005": ("1.92", "2.19", "2.51"),
+    },
+    3: {
+        "OF4000": ("1.89", "2.37", "2.90"),
+        "OF4002": ("2.103", "2.48", "2.90"),
+        "OF4003": ("1.74", "2.31", "2.84"),
+        "OF4004": ("1.99", "2.53", "3.06"),
+        "OF4005": ("1.90", "2.21", "2.51"),
+    },
+    4: {
+        "OF4000": ("1.81", "2.225", "2.75"),
+        "OF4002": ("2.05", "2.46", "3.09"),
+        "OF4003": ("1.63", "2.13", "2.725"),
+        "OF4004": ("1.96", "2.57", "3.04"),
+        "OF4005": ("1.893", "2.22", "2.53"),
+    },
+}
+MH_COMMUNITY_DOMAIN_THRESHOLD_SOURCE = (
+    "Chosen inside the intervals NHS England's published 2025/26 domain segments leave open "
+    "(METHODOLOGY 4.6); NHS England did not publish its domain thresholds."
+)
+
+DEMO_DOMAIN_THRESHOLD_SOURCE = (
+    "Quartiles of the peer group's domain scores: a demonstration on synthetic values."
+)
 
 # code, score code, name, unit, direction, patient experience, synthetic
 METRICS: list[tuple[str, str, str, str, str, bool, bool]] = [
@@ -38,7 +92,7 @@ METRICS: list[tuple[str, str, str, str, str, bool, bool]] = [
         "OF0016",
         "OF1016",
         "Percentage of patients in mental health crisis to receive face-to-face "
-        "contact within 24 h",
+        "contact within 24 hours",
         "%",
         HIGHER,
         False,
@@ -480,3 +534,54 @@ def install(apps: Any) -> None:
                     t3=t3,
                     source=spec["threshold_source"],
                 )
+
+
+def install_domain_ids(apps: Any) -> None:
+    """Give the default domains NHS England's IDs (used by a data migration)."""
+    Domain = apps.get_model("metrics", "Domain")
+    for slug, (score_code, segment_code) in DOMAIN_IDS.items():
+        Domain.objects.filter(slug=slug, score_code="").update(
+            score_code=score_code, segment_code=segment_code
+        )
+
+
+def install_domain_thresholds(
+    apps: Any, is_fixed: Callable[[Any, Any], bool] = lambda framework, quarter: False
+) -> int:
+    """Domain thresholds for the 2025/26 quarters, where none are set yet: for the MH&C
+    framework the ones that reproduce NHS England's published domain segments; for the
+    demonstration frameworks quartiles of the peer group's domain scores, labelled as such.
+    `is_fixed(framework, quarter)` says where a signed-off release forbids adding any. Returns
+    how many were set."""
+    DomainThresholds = apps.get_model("metrics", "DomainThresholds")
+    Framework = apps.get_model("metrics", "Framework")
+    created = 0
+    for spec in FRAMEWORKS:
+        framework = Framework.objects.filter(slug=spec["slug"], version=1).first()
+        if framework is None:
+            continue
+        fixed = MH_COMMUNITY_DOMAIN_THRESHOLDS if spec is FRAMEWORKS[0] else {}
+        for quarter in framework.quarters.filter(year_start=2025):
+            if is_fixed(framework, quarter):
+                # A signed-off release used this quarter's framework as it was; a correction
+                # of it, or the next framework version, can take domain thresholds.
+                continue
+            by_domain = fixed.get(quarter.number, {})
+            for domain in framework.domains.all():
+                values = by_domain.get(domain.score_code)
+                defaults: dict[str, Any] = (
+                    {
+                        "method": "fixed",
+                        "t1": values[0],
+                        "t2": values[1],
+                        "t3": values[2],
+                        "source": MH_COMMUNITY_DOMAIN_THRESHOLD_SOURCE,
+                    }
+                    if values
+                    else {"method": "quartiles", "source": DEMO_DOMAIN_THRESHOLD_SOURCE}
+                )
+                _, made = DomainThresholds.objects.get_or_create(
+                    framework=framework, quarter=quarter, domain=domain, defaults=defaults
+                )
+                created += made
+    return created

@@ -287,11 +287,21 @@ class Framework(FrameworkContent):
 
 
 class Domain(FrameworkContent):
-    FIXED_FIELDS = ("framework", "slug", "name", "display_order")
+    FIXED_FIELDS = ("framework", "slug", "name", "score_code", "segment_code", "display_order")
 
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="domains")
     slug = models.SlugField(max_length=80)
     name = models.CharField(max_length=100)
+    score_code = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="NHS England's ID of the domain score in its data file, e.g. OF4000.",
+    )
+    segment_code = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="NHS England's ID of the domain segment in its data file, e.g. OF4100.",
+    )
     display_order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -463,12 +473,58 @@ class MetricDefinition(FrameworkContent):
         return _framework_refusal(self.framework, release, what)
 
 
-class Thresholds(FrameworkContent):
-    """Segment thresholds for one framework and quarter: typed in, or quartiles of a pool.
+def check_increasing(values: list[Any]) -> None:
+    """Three thresholds t1 < t2 < t3, all given: the one rule for every threshold form."""
+    if any(value is None for value in values):
+        raise ValidationError("Fixed thresholds need t1, t2 and t3.")
+    if not (values[0] < values[1] < values[2]):
+        raise ValidationError("Thresholds must increase: t1 < t2 < t3.")
+
+
+class ThreeThresholds(FrameworkContent):
+    """Three thresholds t1 < t2 < t3 on the score scale of one framework and quarter: segment
+    1 up to t1, 2 up to t2, 3 up to t3, 4 above; left empty when they are quartiles of a pool.
 
     Fixed once a signed-off release of that quarter used them; a later quarter's thresholds
     can still be added to the same framework version.
     """
+
+    t1 = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
+    t2 = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
+    t3 = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
+    source = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        if self.method == "fixed":
+            check_increasing([self.t1, self.t2, self.t3])
+        super().clean()
+
+    def fixing_release(self) -> Any | None:
+        pairs = {(self.framework_id, self.quarter_id)}
+        if self.pk is not None:
+            pairs |= set(
+                type(self)._base_manager.filter(pk=self.pk).values_list("framework", "quarter")
+            )
+        for framework_id, quarter_id in pairs:
+            release = input_locks.release_fixing_thresholds(framework_id, quarter_id)
+            if release is not None:
+                return release
+        return None
+
+    def refusal(self, release: Any, changed: list[str]) -> str:
+        return (
+            f"The {self._meta.verbose_name_plural} of {release.framework} for "
+            f"{release.quarter} cannot change: {release} used them and is "
+            f"{release.get_status_display().lower()}. A correction of that release (a new "
+            "revision) can set its own thresholds."
+        )
+
+
+class Thresholds(ThreeThresholds):
+    """Segment thresholds for one framework and quarter: typed in, or quartiles of a pool."""
 
     FIXED_FIELDS = ("framework", "quarter", "method", "t1", "t2", "t3", "source")
 
@@ -479,10 +535,6 @@ class Thresholds(FrameworkContent):
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="thresholds")
     quarter = models.ForeignKey(Quarter, on_delete=models.PROTECT, related_name="thresholds")
     method = models.CharField(max_length=10, choices=Method.choices, default=Method.FIXED)
-    t1 = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
-    t2 = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
-    t3 = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
-    source = models.CharField(max_length=300, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -496,38 +548,48 @@ class Thresholds(FrameworkContent):
             return f"{self.quarter}: quartiles"
         return f"{self.quarter}: {self.t1} / {self.t2} / {self.t3}"
 
-    def clean(self) -> None:
-        if self.method == self.Method.FIXED:
-            values = [self.t1, self.t2, self.t3]
-            if any(v is None for v in values):
-                raise ValidationError("Fixed thresholds need t1, t2 and t3.")
-            if not (values[0] < values[1] < values[2]):
-                raise ValidationError("Thresholds must increase: t1 < t2 < t3.")
-        super().clean()
-
-    def fixing_release(self) -> Any | None:
-        pairs = {(self.framework_id, self.quarter_id)}
-        if self.pk is not None:
-            pairs |= set(
-                Thresholds._base_manager.filter(pk=self.pk).values_list("framework", "quarter")
-            )
-        for framework_id, quarter_id in pairs:
-            release = input_locks.release_fixing_thresholds(framework_id, quarter_id)
-            if release is not None:
-                return release
-        return None
-
-    def refusal(self, release: Any, changed: list[str]) -> str:
-        return (
-            f"The thresholds of {release.framework} for {release.quarter} cannot change: "
-            f"{release} used them and is {release.get_status_display().lower()}. A correction "
-            "of that release (a new revision) can set its own thresholds."
-        )
-
     def as_tuple(self) -> tuple[float, float, float] | None:
         if self.method == self.Method.QUARTILES:
             return None
         return (float(self.t1), float(self.t2), float(self.t3))
+
+
+class DomainThresholds(ThreeThresholds):
+    """Domain segment thresholds for one domain of a framework in one quarter (METHODOLOGY
+    4.6): typed in by a regulator, or quartiles of the peer group's domain scores."""
+
+    FIXED_FIELDS = ("framework", "quarter", "domain", "method", "t1", "t2", "t3", "source")
+
+    class Method(models.TextChoices):
+        FIXED = "fixed", "Fixed in advance"
+        QUARTILES = "quartiles", "Quartiles of the peer group's domain scores"
+
+    framework = models.ForeignKey(
+        Framework, on_delete=models.CASCADE, related_name="domain_thresholds"
+    )
+    quarter = models.ForeignKey(Quarter, on_delete=models.PROTECT, related_name="domain_thresholds")
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="thresholds")
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.FIXED)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "domain thresholds"
+        ordering = ["framework", "quarter", "domain__display_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "quarter", "domain"], name="unique_domain_thresholds"
+            )
+        ]
+
+    def __str__(self) -> str:
+        if self.method == self.Method.QUARTILES:
+            return f"{self.domain} {self.quarter}: quartiles"
+        return f"{self.domain} {self.quarter}: {self.t1} / {self.t2} / {self.t3}"
+
+    def clean(self) -> None:
+        if self.domain_id and self.framework_id and self.domain.framework_id != self.framework_id:
+            raise ValidationError({"domain": "The domain belongs to another framework."})
+        super().clean()
 
 
 class ImportRun(models.Model):

@@ -5,13 +5,14 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
-from metrics.models import Domain, Framework, MetricDefinition, Thresholds
+from metrics.models import Domain, DomainThresholds, Framework, MetricDefinition, Thresholds
 
 
 @transaction.atomic
 def new_framework_version(framework: Framework, user: Any = None, reason: str = "") -> Framework:
     """A draft copy of `framework` as its next version: domains, metric definitions, thresholds
-    and quarters, ready to be changed while the original stays as the releases used it.
+    (overall and per domain) and quarters, ready to be changed while the original stays as the
+    releases used it.
 
     The copy is a draft, so no new release uses it until a regulator makes it active (and
     retires the old version).
@@ -55,4 +56,11 @@ def new_framework_version(framework: Framework, user: Any = None, reason: str = 
         thresholds.framework = copy
         record(thresholds)
         thresholds.save()
+    for domain_thresholds in DomainThresholds.objects.filter(framework=locked):
+        domain_thresholds.pk = None
+        domain_thresholds._state.adding = True
+        domain_thresholds.framework = copy
+        domain_thresholds.domain = domains[domain_thresholds.domain_id]
+        record(domain_thresholds)
+        domain_thresholds.save()
     return copy

@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from openpyxl import Workbook
 
-from metrics.models import MetricDefinition, Observation
+from metrics.models import Domain, MetricDefinition, Observation
 from public.uncertainty import is_segment_uncertain
 from releases.engine.bootstrap import LIKELY_RANGE_PERCENTILES
 from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
@@ -122,6 +122,8 @@ def metadata(release: Release, units: dict[str, str], synthetic: bool) -> dict[s
         "published_at": release.published_at.isoformat() if release.published_at else None,
         "threshold_method": release.threshold_method,
         "thresholds": [plain(release.t1), plain(release.t2), plain(release.t3)],
+        # Domain slug -> {"method": "fixed" or "quartiles", "t1", "t2", "t3"}: METHODOLOGY 4.6.
+        "domain_thresholds": release.domain_thresholds,
         "likely_ranges": {
             "replicates": release.replicates,
             "seed": release.seed,
@@ -230,6 +232,8 @@ def league_table_record(release: Release, row: TrustResult) -> dict[str, Any]:
         "Metrics_scored": row.metrics_scored,
         "Trust_in_financial_deficit": row.in_financial_deficit,
         "Recovery_Support_Programme": row.in_recovery_support,
+        "Domain_scores": row.domain_scores,
+        "Domain_segments": row.domain_segments,
     }
 
 
@@ -289,6 +293,24 @@ def release_xlsx(data: ReleaseData) -> bytes:
     for row in data.rows:
         record = league_table_record(data.release, row)
         table.append([_cell(record[name]) for name in LEAGUE_TABLE_FIELDS])
+    domains = list(Domain.objects.filter(framework_id=data.release.framework_id))
+    by_domain = workbook.create_sheet("Domain segments")
+    by_domain.append(
+        ["Trust_code", "Trust_name"]
+        + [f"{domain.name} {part}" for domain in domains for part in ("score", "segment")]
+    )
+    for row in data.rows:
+        by_domain.append(
+            [row.trust.ods_code, row.trust.name]
+            + [
+                value
+                for domain in domains
+                for value in (
+                    row.domain_scores.get(domain.slug),
+                    row.domain_segments.get(domain.slug),
+                )
+            ]
+        )
     long = workbook.create_sheet("Metric data")
     long.append(LONG_FIELDS)
     for row in data.long_rows:

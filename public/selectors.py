@@ -43,6 +43,7 @@ from metrics.models import (
 )
 from public.uncertainty import with_segment_uncertainty
 from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
+from releases.selectors import DomainThresholdsUsed, thresholds_by_domain
 from trusts.models import ContextMeasure, PeerGroup, Region, Trust
 
 MAX_COMPARED_TRUSTS = 4
@@ -185,6 +186,8 @@ class DomainBlock:
     domain: Domain
     score: float | None
     lines: list[MetricLine] = field(default_factory=list)
+    segment: int | None = None
+    thresholds: DomainThresholdsUsed | None = None
 
     @property
     def scored(self) -> int:
@@ -296,12 +299,19 @@ def trust_page(trust: Trust) -> TrustPage:
                 line.room = float(line.result.score) - 1.0
             block = blocks.get(definition.domain_id)
             if block is None:
-                score = result.domain_scores.get(definition.domain.slug) if result else None
-                block = blocks[definition.domain_id] = DomainBlock(definition.domain, score)
+                slug = definition.domain.slug
+                block = blocks[definition.domain_id] = DomainBlock(
+                    definition.domain,
+                    result.domain_scores.get(slug) if result else None,
+                    segment=result.domain_segments.get(slug) if result else None,
+                )
             block.lines.append(line)
             if definition.metric.is_patient_experience:
                 patient_experience.append(line)
         domains = list(blocks.values())
+        used = thresholds_by_domain(release, [block.domain for block in domains])
+        for block, thresholds in zip(domains, used, strict=True):
+            block.thresholds = thresholds
         step = segment_step(release, result, [line for b in domains for line in b.lines])
     return TrustPage(
         trust=trust,
@@ -483,6 +493,57 @@ def compare(codes: list[str]) -> Comparison:
             (definition, [c.metric_results.get(definition.metric.code) for c in compared])
         )
     return Comparison(compared, metric_rows, unknown)
+
+
+# Domain view of a league table --------------------------------------------------------------
+
+
+@dataclass
+class DomainCell:
+    thresholds: DomainThresholdsUsed
+    score: float | None
+    segment: int | None
+
+
+@dataclass
+class DomainGridRow:
+    result: TrustResult
+    cells: list[DomainCell]
+
+
+@dataclass
+class DomainGrid:
+    """Trust x domain: each trust's segment and score in every domain of the framework."""
+
+    columns: list[DomainThresholdsUsed]
+    rows: list[DomainGridRow]
+
+
+def domain_grid(release: Release) -> DomainGrid:
+    """The release's rows in league order, with their domain segments, in two queries."""
+    columns = thresholds_by_domain(
+        release, list(Domain.objects.filter(framework_id=release.framework_id))
+    )
+    results = (
+        TrustResult.objects.filter(release=release)
+        .select_related("trust")
+        .order_by(F("rank").asc(nulls_last=True), "trust__name")
+    )
+    rows = [
+        DomainGridRow(
+            result,
+            [
+                DomainCell(
+                    column,
+                    result.domain_scores.get(column.domain.slug),
+                    result.domain_segments.get(column.domain.slug),
+                )
+                for column in columns
+            ],
+        )
+        for result in results
+    ]
+    return DomainGrid(columns, rows)
 
 
 # Methodology --------------------------------------------------------------------------------

@@ -16,6 +16,12 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path(TABLE, pages.league_table, name="league-table"),
     path(REVISION, pages.league_table, name="league-table-revision"),
+    path(TABLE + "domains/", pages.league_table_domains, name="league-table-domains"),
+    path(
+        REVISION + "domains/",
+        pages.league_table_domains,
+        name="league-table-domains-revision",
+    ),
     *(
         path(TABLE + filename, downloads.download, {"filename": filename}, name="download")
         for filename in downloads.FORMATS

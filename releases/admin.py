@@ -6,12 +6,13 @@ check the user's right on the server; the admin only decides what to offer. A re
 draft is shown read-only, its results are always read-only, and its history cannot be reverted.
 """
 
+from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
@@ -20,14 +21,17 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from adminkit.actions import CONFIRMED, confirm_with_reason
 from adminkit.history import HistoryAdmin
 from adminkit.readonly import ReadOnlyAdminMixin
 from metrics.admin_display import tag
+from metrics.models import Domain, DomainThresholds, check_increasing
 from releases.models import (
+    DOMAIN_FIXED,
+    DOMAIN_QUARTILES,
     MetricPeerStatistics,
     MetricResult,
     RefusedTransition,
@@ -36,7 +40,12 @@ from releases.models import (
     TrustResult,
 )
 from releases.review import review_release
+from releases.selectors import release_domains, thresholds_by_domain
 from releases.services import computation, lifecycle
+from releases.services.computation import (
+    apply_framework_domain_thresholds,
+    domain_threshold_entry,
+)
 from releases.tasks import enqueue_compute
 
 Action = ReleaseTransition.Action
@@ -139,11 +148,53 @@ def _perform(
     )
 
 
+DOMAIN_FIELD_PREFIX = "domain__"
+
+
+def domain_field_names(domains: list[Domain]) -> list[tuple[Domain, str, list[str]]]:
+    """(domain, its method field, its t1/t2/t3 fields) for the release form's domain rows."""
+    return [
+        (
+            domain,
+            f"{DOMAIN_FIELD_PREFIX}{domain.slug}__method",
+            [f"{DOMAIN_FIELD_PREFIX}{domain.slug}__{name}" for name in ("t1", "t2", "t3")],
+        )
+        for domain in domains
+    ]
+
+
 class ReleaseForm(forms.ModelForm):
+    """The release's parameters; each domain of its framework gets a method and three
+    thresholds, kept in Release.domain_thresholds (and so in the release's history)."""
+
     class Meta:
         model = Release
         # Never status or who did what: those change only through the lifecycle service.
         fields = [*IDENTITY_FIELDS, *PARAMETER_FIELDS, "correction_note"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.domain_rows = domain_field_names(release_domains(self.instance))
+        for domain, method_name, threshold_names in self.domain_rows:
+            entry = self.instance.domain_thresholds.get(domain.slug, {})
+            method = entry.get("method", DOMAIN_QUARTILES)
+            self.fields[method_name] = forms.ChoiceField(
+                label=f"{domain.name}: method",
+                choices=DomainThresholds.Method.choices,
+                initial=method,
+                help_text=f"{domain.score_code or domain.slug}. Fixed: segment 1 up to t1, 2 up "
+                "to t2, 3 up to t3, 4 above, on the 1.00 (best) to 4.00 scale.",
+            )
+            for position, name in enumerate(threshold_names, start=1):
+                self.fields[name] = forms.DecimalField(
+                    label=f"{domain.name}: t{position}" if position == 1 else f"t{position}",
+                    required=False,
+                    max_digits=6,
+                    decimal_places=4,
+                    min_value=Decimal(1),
+                    max_value=Decimal(4),
+                    initial=entry.get(f"t{position}") if method == DOMAIN_FIXED else None,
+                )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -165,7 +216,27 @@ class ReleaseForm(forms.ModelForm):
                 raise forms.ValidationError("Fixed thresholds need t1, t2 and t3.")
             if not values[0] < values[1] < values[2]:
                 raise forms.ValidationError("Thresholds must increase: t1 < t2 < t3.")
+        self._clean_domain_thresholds(cleaned)
         return cleaned
+
+    def _clean_domain_thresholds(self, cleaned: dict[str, Any]) -> None:
+        entries = {}
+        for domain, method_name, threshold_names in self.domain_rows:
+            method = cleaned.get(method_name)
+            values = [cleaned.get(name) for name in threshold_names]
+            if method == DOMAIN_FIXED:
+                try:
+                    check_increasing(values)
+                except forms.ValidationError as error:
+                    self.add_error(threshold_names[0], f"{domain.name}: {error.messages[0]}")
+                    continue
+            entries[domain.slug] = domain_threshold_entry(method or DOMAIN_QUARTILES, *values)
+        if self.domain_rows:
+            self.instance.domain_thresholds = entries
+
+    @property
+    def domain_fields_changed(self) -> bool:
+        return any(name.startswith(DOMAIN_FIELD_PREFIX) for name in self.changed_data)
 
 
 class TrustResultInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -266,17 +337,51 @@ class ReleaseAdmin(HistoryAdmin):
                 ("Parameters", {"fields": PARAMETER_FIELDS}),
             ]
         governance = GOVERNANCE_FIELDS + (["correction_note"] if obj.is_correction else [])
+        if obj.status == Release.Status.DRAFT and self.has_change_permission(request, obj):
+            # One line per domain: its method, then t1, t2 and t3 side by side.
+            domain_rows = [
+                line
+                for _, method, thresholds in domain_field_names(release_domains(obj))
+                for line in (method, tuple(thresholds))
+            ]
+        else:
+            domain_rows = ["domain_thresholds_display"]
         return [
             (None, {"fields": IDENTITY_FIELDS}),
             ("Parameters", {"fields": PARAMETER_FIELDS}),
+            (
+                "Domain thresholds",
+                {
+                    "fields": domain_rows,
+                    "description": "Three thresholds per domain place each domain score in "
+                    "segments 1 to 4 (METHODOLOGY 4.6). Quartiles: of the peer group's domain "
+                    "scores, filled in when the release is computed.",
+                },
+            ),
             ("Computation", {"fields": COMPUTATION_FIELDS}),
             ("Governance", {"fields": governance}),
         ]
 
+    def get_form(
+        self, request: HttpRequest, obj: Release | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
+        # The domain rows are made by the form itself, from the release's framework.
+        fields = kwargs.get("fields")
+        if fields is None:
+            fields = flatten_fieldsets(self.get_fieldsets(request, obj))
+        kwargs["fields"] = [
+            name
+            for name in fields
+            if not name.startswith(DOMAIN_FIELD_PREFIX) and name != "domain_thresholds_display"
+        ]
+        return super().get_form(request, obj, change, **kwargs)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Release | None = None) -> list:
         if obj is None:
             return []
-        fixed = IDENTITY_FIELDS + COMPUTATION_FIELDS + GOVERNANCE_FIELDS
+        fixed = (
+            IDENTITY_FIELDS + COMPUTATION_FIELDS + GOVERNANCE_FIELDS + ["domain_thresholds_display"]
+        )
         if obj.status != Release.Status.DRAFT:
             return fixed + PARAMETER_FIELDS + ["correction_note"]
         return fixed
@@ -327,12 +432,36 @@ class ReleaseAdmin(HistoryAdmin):
     def save_model(self, request: HttpRequest, obj: Release, form: Any, change: bool) -> None:
         if not change:
             obj.prepared_by = request.user
+            apply_framework_domain_thresholds(obj)
         super().save_model(request, obj, form, change)
-        if not change or set(form.changed_data) & set(PARAMETER_FIELDS):
+        if (
+            not change
+            or set(form.changed_data) & set(PARAMETER_FIELDS)
+            or form.domain_fields_changed
+        ):
             # The results must follow the parameters; the worker starts after the commit.
             enqueue_compute(obj, force=True)
 
     # Display -------------------------------------------------------------------------------
+
+    @admin.display(description="Domain thresholds")
+    def domain_thresholds_display(self, release: Release) -> str:
+        return (
+            format_html_join(
+                "",
+                "<div>{} ({}): {} <em>{}</em></div>",
+                (
+                    (
+                        used.domain.name,
+                        used.domain.score_code or used.domain.slug,
+                        " / ".join(map(str, used.values)) if used.values else "taken when computed",
+                        used.method_label,
+                    )
+                    for used in thresholds_by_domain(release, release_domains(release))
+                ),
+            )
+            or "-"
+        )
 
     @admin.display(description="Status", ordering="status")
     def status_tag(self, release: Release) -> SafeString:

@@ -27,6 +27,10 @@ def _may_preview(user: Any) -> bool:
     return bool(user.is_authenticated and user.is_active and user.has_perm(PREVIEW_PERMISSION))
 
 
+DOMAIN_FIXED = "fixed"
+DOMAIN_QUARTILES = "quartiles"
+
+
 class ReleaseQuerySet(models.QuerySet["Release"]):
     """Who may see which releases: the one place these rules live. The public site, the API,
     the trust area and the admin all ask here."""
@@ -150,6 +154,13 @@ class Release(models.Model):
     t1 = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     t2 = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     t3 = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    domain_thresholds = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Domain slug → {"method": "fixed" or "quartiles", "t1", "t2", "t3"} '
+        "(decimal strings): the thresholds of the domain segments. Quartile thresholds are "
+        "filled in when the release is computed; a domain not listed uses quartiles.",
+    )
     replicates = models.PositiveIntegerField(default=5000)
     seed = models.PositiveIntegerField(default=1)
     use_supplied_scores = models.BooleanField(default=True)
@@ -250,6 +261,14 @@ class Release(models.Model):
             return None
         return (float(self.t1), float(self.t2), float(self.t3))
 
+    def fixed_domain_thresholds(self) -> dict[str, tuple[float, float, float]]:
+        """Domain slug → the thresholds a regulator fixed; the other domains take quartiles."""
+        return {
+            slug: (float(entry["t1"]), float(entry["t2"]), float(entry["t3"]))
+            for slug, entry in self.domain_thresholds.items()
+            if entry.get("method") == DOMAIN_FIXED
+        }
+
     @property
     def is_correction(self) -> bool:
         return self.supersedes_id is not None
@@ -341,6 +360,9 @@ class TrustResult(ResultOfRelease):
     previous_rank = models.PositiveSmallIntegerField(null=True)
     previous_segment = models.PositiveSmallIntegerField(null=True)
     domain_scores = models.JSONField(default=dict, help_text="Domain slug → score.")
+    domain_segments = models.JSONField(
+        default=dict, help_text="Domain slug → segment 1 to 4 of the domain score."
+    )
 
     class Meta:
         ordering = ["release", "rank", "trust_name"]

@@ -13,7 +13,13 @@ from decimal import Decimal
 from django.utils import timezone
 
 from metrics.models import MetricDefinition
-from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
+from releases.models import (
+    MetricPeerStatistics,
+    MetricResult,
+    Release,
+    TrustResult,
+)
+from releases.selectors import release_domains, thresholds_by_domain
 from releases.services import lifecycle
 from trusts.models import Trust
 
@@ -173,6 +179,7 @@ def _parameters(release: Release) -> list[tuple[str, str]]:
         ("Framework", str(release.framework)),
         ("Threshold method", release.get_threshold_method_display()),
         ("Thresholds t1 / t2 / t3", f"{release.t1} / {release.t2} / {release.t3}"),
+        *domain_threshold_rows(release),
         ("Random seed", str(release.seed)),
         ("Bootstrap replicates", str(release.replicates)),
         ("Supplied scores used", "yes" if release.use_supplied_scores else "no"),
@@ -184,3 +191,15 @@ def _parameters(release: Release) -> list[tuple[str, str]]:
             else "never",
         ),
     ]
+
+
+def domain_threshold_rows(release: Release) -> list[tuple[str, str]]:
+    """One line per domain: its thresholds and whether a regulator set them or they are
+    quartiles (METHODOLOGY 4.6); quartiles not yet computed say so."""
+    rows = []
+    for used in thresholds_by_domain(release, release_domains(release)):
+        values = " / ".join(map(str, used.values)) if used.values else "taken when computed"
+        domain = used.domain
+        label = f"Domain thresholds: {domain.score_code or domain.slug} {domain.name}"
+        rows.append((label, f"{values} ({used.method_label})"))
+    return rows

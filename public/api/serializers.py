@@ -30,6 +30,24 @@ class WithdrawnSerializer(serializers.Serializer):
     withdrawal_reason = serializers.CharField()
 
 
+class DomainThresholdsSerializer(serializers.Serializer):
+    """How one domain's scores were placed in domain segments 1 to 4 (METHODOLOGY 4.6)."""
+
+    method = serializers.ChoiceField(
+        choices=[("fixed", "Set by the regulator"), ("quartiles", "Quartiles of the peer group")],
+        help_text="fixed: set by the regulator; quartiles: of the peer group's domain scores.",
+    )
+    t1 = serializers.FloatField(help_text="Segment 1 up to this domain score.")
+    t2 = serializers.FloatField(help_text="Segment 2 up to this domain score.")
+    t3 = serializers.FloatField(help_text="Segment 3 up to this; segment 4 above.")
+
+
+DOMAIN_SEGMENTS_HELP = (
+    "Domain slug -> segment 1 (best) to 4 (worst) of the trust's domain score, by the "
+    "release's domain thresholds. A domain the trust has no scores in is absent."
+)
+
+
 class ReleaseSerializer(serializers.ModelSerializer):
     """A published, superseded or withdrawn release; thresholds only where numbers may show."""
 
@@ -50,6 +68,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
     supersedes = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     threshold_method = serializers.SerializerMethodField()
     thresholds = serializers.SerializerMethodField()
+    domain_thresholds = serializers.SerializerMethodField()
     likely_range_replicates = serializers.SerializerMethodField()
     page_url = serializers.SerializerMethodField()
     rows_url = serializers.SerializerMethodField()
@@ -73,6 +92,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "withdrawal_reason",
             "threshold_method",
             "thresholds",
+            "domain_thresholds",
             "likely_range_replicates",
             "page_url",
             "rows_url",
@@ -97,6 +117,26 @@ class ReleaseSerializer(serializers.ModelSerializer):
         if self._withdrawn(release) or release.thresholds is None:
             return None
         return list(release.thresholds)
+
+    @extend_schema_field(
+        serializers.DictField(
+            child=DomainThresholdsSerializer(),
+            allow_null=True,
+            help_text="Domain slug -> the three thresholds of its domain segments. Null for a "
+            "withdrawn release.",
+        )
+    )
+    def get_domain_thresholds(self, release: Release) -> dict[str, dict[str, Any]] | None:
+        if self._withdrawn(release):
+            return None
+        return {
+            slug: {
+                "method": entry.get("method"),
+                **{name: float(entry[name]) for name in ("t1", "t2", "t3")},
+            }
+            for slug, entry in release.domain_thresholds.items()
+            if entry.get("t1")
+        }
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_likely_range_replicates(self, release: Release) -> int | None:
@@ -151,6 +191,11 @@ class LeagueTableRowSerializer(serializers.ModelSerializer):
         help_text="The likely range of the average score crosses a segment threshold, so the "
         "segment could well be another.",
     )
+    domain_segments = serializers.DictField(
+        child=serializers.IntegerField(min_value=1, max_value=4),
+        read_only=True,
+        help_text=DOMAIN_SEGMENTS_HELP,
+    )
     trust_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -176,6 +221,7 @@ class LeagueTableRowSerializer(serializers.ModelSerializer):
             "previous_published_rank",
             "movement",
             "domain_scores",
+            "domain_segments",
             "trust_url",
         ]
         read_only_fields = fields
@@ -227,6 +273,11 @@ class TrustHistorySerializer(serializers.ModelSerializer):
     segment_uncertain = serializers.SerializerMethodField(
         help_text="The likely range of the average score crosses a segment threshold."
     )
+    domain_segments = serializers.DictField(
+        child=serializers.IntegerField(min_value=1, max_value=4),
+        read_only=True,
+        help_text=DOMAIN_SEGMENTS_HELP,
+    )
 
     class Meta:
         model = TrustResult
@@ -245,6 +296,7 @@ class TrustHistorySerializer(serializers.ModelSerializer):
             "in_financial_deficit",
             "in_recovery_support",
             "domain_scores",
+            "domain_segments",
         ]
         read_only_fields = fields
 
@@ -288,7 +340,7 @@ class DomainSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Domain
-        fields = ["slug", "name", "definitions"]
+        fields = ["slug", "name", "score_code", "segment_code", "definitions"]
         read_only_fields = fields
 
 

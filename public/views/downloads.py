@@ -10,11 +10,12 @@ from django.views.decorators.http import require_safe
 from public import exports, selectors
 from public.caching import cached_public
 from releases.models import Release
-from releases.selectors import league_table_csv
+from releases.selectors import league_table_csv, trust_data_csv
 
 # File name -> (content type, builder from a readable release to bytes).
 FORMATS: dict[str, tuple[str, Callable[[Release], bytes]]] = {
     "league-table.csv": ("text/csv", lambda release: league_table_csv(release).encode("utf-8")),
+    "trust-data.csv": ("text/csv", lambda release: trust_data_csv(release).encode("utf-8")),
     "data.csv": (
         "text/csv; charset=utf-8",
         lambda release: exports.long_csv(exports.release_data(release)).encode("utf-8"),

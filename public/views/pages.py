@@ -28,6 +28,7 @@ from public.uncertainty import possible_segments
 from releases.engine.bootstrap import LIKELY_RANGE_PERCENTILES
 from releases.engine.segments import SEGMENT_FINANCIAL_OVERRIDE, SEGMENT_RECOVERY_SUPPORT
 from releases.models import Release, TrustResult
+from releases.selectors import thresholds_by_domain
 
 # What a segment means, in plain words (NHS Oversight Framework 2025/26).
 SEGMENT_MEANINGS = {
@@ -45,6 +46,10 @@ SEGMENT_MEANINGS = {
 SCORE_LOW, SCORE_HIGH = 1.0, 4.0
 DOWNLOADS = [
     ("league-table.csv", "NHS England league table format (CSV)"),
+    (
+        "trust-data.csv",
+        "NHS England trust data file format: every metric, domain score and segment (CSV)",
+    ),
     ("data.csv", "All metric values and scores, long format (CSV)"),
     ("league-table.xlsx", "Spreadsheet with a metadata sheet (XLSX)"),
     ("league-table.json", "League table and metric data (JSON)"),
@@ -96,6 +101,31 @@ def average_interval(row: Any, release: Release) -> Interval | None:
     if drawn is not None:
         drawn.marks = threshold_marks(release)
     return drawn
+
+
+@dataclass
+class DomainScale:
+    """A domain score on the 1.00 to 4.00 scale (0 to 100 in SVG units): the four segments
+    its thresholds mark out, the thresholds themselves and the score."""
+
+    bands: list[tuple[float, float, int]]  # x, width, segment
+    ticks: list[float]
+    point: float | None
+
+
+def domain_scale(score: float | None, thresholds: Any) -> DomainScale | None:
+    """The drawing beside a domain score; none until the thresholds are known."""
+    values = thresholds.values if thresholds is not None else None
+    if values is None:
+        return None
+
+    def position(value: Any) -> float:
+        share = (float(value) - SCORE_LOW) / (SCORE_HIGH - SCORE_LOW)
+        return round(min(max(share, 0.0), 1.0) * 100, 2)
+
+    edges = [0.0, *(position(t) for t in values), 100.0]
+    bands = [(edges[i], round(edges[i + 1] - edges[i], 2), i + 1) for i in range(len(edges) - 1)]
+    return DomainScale(bands, edges[1:-1], None if score is None else position(score))
 
 
 def segment_meanings() -> list[tuple[int, str]]:
@@ -229,8 +259,47 @@ def league_table(
         "most_rank": most_rank,
         "percentiles": LIKELY_RANGE_PERCENTILES,
         "thresholds": [plain(t) for t in (release.t1, release.t2, release.t3)],
+        "domains_url": domains_url(release),
     }
     return render(request, "public/league_table.html", context)
+
+
+@require_safe
+@cached_public
+def league_table_domains(
+    request: HttpRequest, peer_group: str, quarter: str, revision: int | None = None
+) -> HttpResponse:
+    """The domain view of a league table: every trust's segment in every domain."""
+    try:
+        release = selectors.release_at(peer_group, quarter, revision)
+    except selectors.ReleaseWithdrawn as withdrawn:
+        return withdrawn_notice(request, withdrawn.release)
+    grid = selectors.domain_grid(release)
+    return render(
+        request,
+        "public/league_table_domains.html",
+        {
+            "release": release,
+            "grid": grid,
+            "is_current": release.status == Release.Status.PUBLISHED,
+            "table_url": revision_url(release),
+            "synthetic": contains_synthetic(release),
+            "data_file_url": _download_url(release, "trust-data.csv"),
+            "segment_meanings": [(n, SEGMENT_MEANINGS[n]) for n in range(1, 5)],
+        },
+    )
+
+
+def domains_url(release: Release) -> str:
+    kwargs: dict[str, Any] = {
+        "peer_group": release.peer_group.slug,
+        "quarter": release.quarter.slug,
+    }
+    if release.status == Release.Status.PUBLISHED:
+        return reverse("public:league-table-domains", kwargs=kwargs)
+    return reverse(
+        "public:league-table-domains-revision", kwargs={**kwargs, "revision": release.revision}
+    )
 
 
 def _download_url(release: Release, name: str) -> str:
@@ -343,6 +412,8 @@ def trust(request: HttpRequest, ods_code: str) -> HttpResponse:
                     f"{quantity(line.peer.lower_quartile, unit)} to "
                     f"{quantity(line.peer.upper_quartile, unit)}"
                 )
+    for block in page.domains:
+        block.scale = domain_scale(block.score, block.thresholds)
     for line in page.context:
         line.value_display = quantity(line.measure.value, line.measure.unit)
         line.median_display = quantity(line.peer_median, line.measure.unit)
@@ -378,6 +449,7 @@ def trust(request: HttpRequest, ods_code: str) -> HttpResponse:
         "support": selectors.public_support(trust_),
         "segment_meanings": dict(SEGMENT_MEANINGS),
         "release_url": revision_url(page.release) if page.release else "",
+        "domains_url": domains_url(page.release) if page.release else "",
     }
     return render(request, "public/trust.html", context)
 
@@ -477,6 +549,9 @@ def methodology(request: HttpRequest) -> HttpResponse:
                 plain(release.t3),
             )
             release.public_url = revision_url(release)
+            release.domain_thresholds_used = thresholds_by_domain(
+                release, [domain for domain, _ in method.domains]
+            )
     return render(
         request,
         "public/methodology.html",

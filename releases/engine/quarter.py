@@ -11,7 +11,8 @@ from releases.engine.bootstrap import PeerGroupScores, likely_ranges
 from releases.engine.scoring import metric_scores
 from releases.engine.segments import (
     adjusted_segments,
-    domain_scores,
+    domain_segments,
+    domain_totals,
     exact_averages,
     final_segments,
     half_up_hundredths,
@@ -77,6 +78,11 @@ def compute_quarter(
     ranked_segment = adjusted if quarter.rank_on_adjusted_segment else final
     report(0.05, "Segments and league positions computed")
 
+    by_domain = domain_totals(
+        averaged.units, averaged.present, [rule.domain for rule in quarter.rules]
+    )
+    segments_by_domain, domain_thresholds = domain_segments(by_domain, quarter.domain_thresholds)
+
     average_range, rank_range = _likely_ranges(quarter, averaged, thresholds, report)
     median, lower_quartile, upper_quartile = metric_peer_statistics(quarter.values)
     report(1.0, "Quarter computed")
@@ -84,7 +90,9 @@ def compute_quarter(
         trust_codes=list(quarter.trust_codes),
         metric_codes=[rule.code for rule in quarter.rules],
         scores=scores,
-        domain_scores=domain_scores(scores, counted, [rule.domain for rule in quarter.rules]),
+        domain_scores={
+            domain: exact_averages(totals, counts) for domain, (totals, counts) in by_domain.items()
+        },
         average=averaged.averages,
         average_exact=exact_averages(averaged.totals, averaged.counts),
         unadjusted_segment=unadjusted,
@@ -97,6 +105,8 @@ def compute_quarter(
         metric_median=median,
         metric_lower_quartile=lower_quartile,
         metric_upper_quartile=upper_quartile,
+        domain_segments=segments_by_domain,
+        domain_thresholds=domain_thresholds,
     )
 
 

@@ -7,6 +7,7 @@ up to 3.09 to tie with RMY at rank 58, but the binary float nearest 3.085 is jus
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from numbers import Real
 
@@ -146,22 +147,49 @@ def _ranks_by_sorting(keys: IntArray, span: int) -> IntArray:
     return lower - (np.arange(rows, dtype=np.int64) * width)[:, np.newaxis] + 1
 
 
-def domain_scores(
-    scores: FloatArray, counted: BoolArray, domains: list[str]
-) -> dict[str, FloatArray]:
-    """Each domain's score: the mean of the trust's counted metric scores in that domain.
+def domain_totals(
+    units: IntArray, present: BoolArray, domains: list[str]
+) -> dict[str, tuple[IntArray, IntArray]]:
+    """Each domain's (total score units, count) of every trust's counted scores in it.
 
     Uncounted components (OF0079, OF0081) are left out, as the published OF4003 shows.
     """
-    result: dict[str, FloatArray] = {}
-    present = ~np.isnan(scores) & counted[np.newaxis, :]
+    column_domains = np.asarray(domains)
+    totals: dict[str, tuple[IntArray, IntArray]] = {}
     for domain in dict.fromkeys(domains):
-        in_domain = present & (np.asarray(domains) == domain)[np.newaxis, :]
-        counts = in_domain.sum(axis=1)
-        totals = np.where(in_domain, scores, 0.0).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            result[domain] = np.where(counts > 0, totals / counts, np.nan)
-    return result
+        in_domain = present & (column_domains == domain)[np.newaxis, :]
+        totals[domain] = (
+            np.where(in_domain, units, 0).sum(axis=1),
+            in_domain.sum(axis=1).astype(np.int64),
+        )
+    return totals
+
+
+def domain_segments(
+    totals: dict[str, tuple[IntArray, IntArray]],
+    thresholds: Mapping[str, tuple[float, float, float] | None],
+) -> tuple[dict[str, IntArray], dict[str, tuple[float, float, float]]]:
+    """Segment 1 to 4 of each domain score by that domain's thresholds: METHODOLOGY 4.6.
+
+    The same rule as the overall unadjusted segment (score <= t1 is segment 1, and so on),
+    comparing the unrounded domain score exactly; no financial override or segment 5 applies.
+    Replaying the published 2 d.p. scores with thresholds inside the published intervals this
+    reproduces every published OF4100 to OF4105 of 2025/26. A domain with no thresholds is
+    segmented by quartiles of the peer group's domain scores at 2 d.p. (0: no score).
+    """
+    segments: dict[str, IntArray] = {}
+    used: dict[str, tuple[float, float, float]] = {}
+    for domain, (domain_total, count) in totals.items():
+        chosen = thresholds.get(domain)
+        if chosen is None:
+            scored = count > 0
+            if not scored.any():
+                segments[domain] = np.zeros(count.shape, dtype=np.int64)
+                continue
+            chosen = quartile_thresholds(half_up_hundredths(domain_total, count)[scored] / 100.0)
+        used[domain] = (float(chosen[0]), float(chosen[1]), float(chosen[2]))
+        segments[domain] = unadjusted_segments(domain_total, count, threshold_units(used[domain]))
+    return segments, used
 
 
 def metric_peer_statistics(values: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:

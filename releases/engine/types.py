@@ -92,6 +92,9 @@ class QuarterInput:
     in_recovery_support: BoolArray
     thresholds: tuple[float, float, float] | None  # None: quartiles of quartile_pool_averages
     quartile_pool_averages: FloatArray | None = None  # None: this peer group's own averages
+    # Domain -> its three thresholds (METHODOLOGY section 4.6). A domain absent or None is
+    # segmented by quartiles of this peer group's 2 d.p. domain scores.
+    domain_thresholds: Mapping[str, tuple[float, float, float] | None] = field(default_factory=dict)
     replicates: int = 5000
     seed: int = 1
     use_supplied_scores: bool = False
@@ -142,6 +145,10 @@ class QuarterResult:
     metric_median: FloatArray
     metric_lower_quartile: FloatArray
     metric_upper_quartile: FloatArray
+    # Domain -> segment 1 to 4 of each trust's domain score (0: no score in that domain), and
+    # the thresholds that placed them (typed in, or the quartiles taken).
+    domain_segments: dict[str, IntArray] = field(default_factory=dict)
+    domain_thresholds: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
     @property
     def unscored_trust_codes(self) -> list[str]:

@@ -25,7 +25,14 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.db.models import Q
 from django.utils import timezone
 
-from metrics.models import MetricDefinition, Observation, Thresholds, TrustQuarterStatus
+from metrics.models import (
+    Domain,
+    DomainThresholds,
+    MetricDefinition,
+    Observation,
+    Thresholds,
+    TrustQuarterStatus,
+)
 from metrics.scoring_params import params_problems
 from releases.engine import (
     Direction,
@@ -35,8 +42,16 @@ from releases.engine import (
     QuarterResult,
     ScoringMethod,
     compute_quarter,
+    round_half_up,
 )
-from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
+from releases.models import (
+    DOMAIN_FIXED,
+    DOMAIN_QUARTILES,
+    MetricPeerStatistics,
+    MetricResult,
+    Release,
+    TrustResult,
+)
 from trusts.models import Trust
 
 logger = logging.getLogger(__name__)
@@ -176,6 +191,7 @@ def load_inputs(release: Release) -> LoadedInputs:
         in_recovery_support=in_recovery,
         thresholds=thresholds,
         quartile_pool_averages=None,
+        domain_thresholds=_domain_thresholds(release),
         replicates=release.replicates,
         seed=release.seed,
         use_supplied_scores=release.use_supplied_scores,
@@ -190,6 +206,38 @@ def load_inputs(release: Release) -> LoadedInputs:
         [t.ods_code for t in trusts],
     )
     return LoadedInputs(quarter_input, trusts, definitions, checksum)
+
+
+def _domain_thresholds(release: Release) -> dict[str, tuple[float, float, float]]:
+    """The release's fixed domain thresholds, checked: three increasing numbers per domain of
+    its framework."""
+    domains = set(Domain.objects.filter(framework=release.framework).values_list("slug", flat=True))
+    for slug, entry in release.domain_thresholds.items():
+        if slug not in domains:
+            raise ReleaseNotComputable(
+                f"Domain thresholds are set for {slug!r}, which is not a domain of "
+                f"{release.framework}."
+            )
+        if entry.get("method") not in (DOMAIN_FIXED, DOMAIN_QUARTILES):
+            raise ReleaseNotComputable(
+                f"Domain thresholds of {slug}: method {entry.get('method')!r} is neither "
+                f"{DOMAIN_FIXED!r} nor {DOMAIN_QUARTILES!r}."
+            )
+        if entry["method"] != DOMAIN_FIXED:
+            continue
+        try:
+            values = [Decimal(str(entry[name])) for name in ("t1", "t2", "t3")]
+        except (KeyError, ArithmeticError) as error:
+            raise ReleaseNotComputable(
+                f"Fixed domain thresholds of {slug} need three numbers t1, t2 and t3."
+            ) from error
+        if not all(value.is_finite() for value in values) or not (
+            values[0] < values[1] < values[2]
+        ):
+            raise ReleaseNotComputable(
+                f"Domain thresholds of {slug} must be numbers that increase: t1 < t2 < t3."
+            )
+    return release.fixed_domain_thresholds()
 
 
 def _checksum(
@@ -226,6 +274,12 @@ def _checksum(
             if release.threshold_method == Release.ThresholdMethod.FIXED
             else []
         ),
+        # As above: only fixed domain thresholds are an input.
+        "domain_thresholds": {
+            slug: [str(entry["t1"]), str(entry["t2"]), str(entry["t3"])]
+            for slug, entry in sorted(release.domain_thresholds.items())
+            if entry.get("method") == DOMAIN_FIXED
+        },
         "replicates": release.replicates,
         "seed": release.seed,
         "use_supplied_scores": release.use_supplied_scores,
@@ -238,7 +292,9 @@ def _checksum(
 
 
 def apply_framework_thresholds(release: Release) -> None:
-    """Copy the framework's thresholds for the quarter onto a release that has none yet."""
+    """Copy the framework's thresholds for the quarter, overall and per domain, onto a release
+    that has none yet. With none stored, quartiles are taken."""
+    apply_framework_domain_thresholds(release)
     stored = Thresholds.objects.filter(framework=release.framework, quarter=release.quarter).first()
     if stored is None:
         release.threshold_method = Release.ThresholdMethod.QUARTILES
@@ -246,6 +302,33 @@ def apply_framework_thresholds(release: Release) -> None:
     release.threshold_method = stored.method
     if stored.method == Thresholds.Method.FIXED:
         release.t1, release.t2, release.t3 = stored.t1, stored.t2, stored.t3
+
+
+def apply_framework_domain_thresholds(release: Release) -> None:
+    """Copy the framework's domain thresholds for the quarter onto a release; a domain with
+    none set takes quartiles."""
+    release.domain_thresholds = {
+        stored.domain.slug: domain_threshold_entry(stored.method, stored.t1, stored.t2, stored.t3)
+        for stored in DomainThresholds.objects.filter(
+            framework=release.framework, quarter=release.quarter
+        ).select_related("domain")
+    }
+
+
+def domain_threshold_entry(
+    method: str, t1: Decimal | None, t2: Decimal | None, t3: Decimal | None
+) -> dict[str, str]:
+    """One domain's entry in Release.domain_thresholds: decimals as text, kept exact."""
+    if method != DOMAIN_FIXED:
+        return {"method": DOMAIN_QUARTILES}
+    return {"method": DOMAIN_FIXED, "t1": _text(t1), "t2": _text(t2), "t3": _text(t3)}
+
+
+def _text(value: Decimal | float | None) -> str:
+    if value is None:
+        return ""
+    exact = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    return format(exact.normalize(), "f")
 
 
 class ComputationAbandoned(ReleaseNotComputable):
@@ -505,6 +588,11 @@ def write_results(
                     for code in domain_codes
                     if not np.isnan(result.domain_scores[code][i])
                 },
+                domain_segments={
+                    code: int(result.domain_segments[code][i])
+                    for code in domain_codes
+                    if result.domain_segments[code][i]
+                },
             )
         )
     metric_rows = _metric_result_rows(loaded, result)
@@ -540,6 +628,7 @@ def write_results(
         insert_metric_results(release.pk, metric_rows)
         insert_results(statistics)
         locked.t1, locked.t2, locked.t3 = (Decimal(str(round(t, 5))) for t in (t1, t2, t3))
+        locked.domain_thresholds = _used_domain_thresholds(release, result)
         locked.input_checksum = loaded.checksum
         locked.computation = Release.Computation.COMPUTED
         locked.computed_at = timezone.now()
@@ -549,6 +638,25 @@ def write_results(
         locked.failure_reason = ""
         locked._change_reason = "Recomputed"
         locked.save()
+
+
+def _used_domain_thresholds(release: Release, result: QuarterResult) -> dict[str, dict[str, str]]:
+    """What each domain was segmented with: the fixed thresholds as entered (also of a domain
+    with no metric yet), and the quartiles taken for the others (stored, like the overall
+    quartile thresholds, after computing)."""
+    used = {
+        slug: dict(entry)
+        for slug, entry in release.domain_thresholds.items()
+        if entry.get("method") == DOMAIN_FIXED
+    }
+    for slug, (t1, t2, t3) in result.domain_thresholds.items():
+        if slug not in used:
+            rounded = (round_half_up(t, 5) for t in (t1, t2, t3))
+            used[slug] = {
+                **domain_threshold_entry(DOMAIN_FIXED, *rounded),
+                "method": DOMAIN_QUARTILES,
+            }
+    return used
 
 
 @dataclass

@@ -45,6 +45,15 @@ def framework_for(quarter: Quarter, peer_group: PeerGroup) -> Framework:
 
 def draft_release(quarter: Quarter, peer_group_slug: str) -> Release:
     """The release of this quarter and peer group that can still change, created if needed."""
+    release = planned_draft(quarter, peer_group_slug)
+    if release.pk is None:
+        release.save()
+    return release
+
+
+def planned_draft(quarter: Quarter, peer_group_slug: str) -> Release:
+    """The draft release of this quarter and peer group; a new one is returned unsaved, so a
+    caller can check what it will be given before anything is written."""
     try:
         peer_group = PeerGroup.objects.get(slug=peer_group_slug)
     except PeerGroup.DoesNotExist as error:
@@ -71,5 +80,4 @@ def draft_release(quarter: Quarter, peer_group_slug: str) -> Release:
         use_supplied_scores=framework.use_supplied_scores,
     )
     apply_framework_thresholds(release)
-    release.save()
     return release

@@ -320,6 +320,7 @@ def start_correction(
             t1=locked.t1,
             t2=locked.t2,
             t3=locked.t3,
+            domain_thresholds=locked.domain_thresholds,
             replicates=locked.replicates,
             seed=locked.seed,
             use_supplied_scores=locked.use_supplied_scores,

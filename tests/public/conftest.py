@@ -84,7 +84,17 @@ def mark_with_sentinels(release: Release) -> Release:
     MetricPeerStatistics.objects.filter(release=release).update(
         median=SENTINEL_MEDIAN, lower_quartile=SENTINEL_MEDIAN, upper_quartile=SENTINEL_MEDIAN
     )
-    Release.objects.filter(pk=release.pk).update(t1=SENTINEL_THRESHOLD)
+    Release.objects.filter(pk=release.pk).update(
+        t1=SENTINEL_THRESHOLD,
+        domain_thresholds={
+            "patient-safety": {
+                "method": "fixed",
+                "t1": str(SENTINEL_THRESHOLD),
+                "t2": "2.5",
+                "t3": "3",
+            }
+        },
+    )
     release.refresh_from_db()
     return release
 

@@ -47,9 +47,19 @@ def test_xlsx_has_the_table_the_data_and_a_metadata_sheet(client, published):
     response = client.get(BASE + "league-table.xlsx")
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.content), read_only=True)
-    assert workbook.sheetnames == ["League table", "Metric data", "Metadata"]
+    assert workbook.sheetnames == ["League table", "Domain segments", "Metric data", "Metadata"]
     table = list(workbook["League table"].values)
     assert len(table) == 1 + TrustResult.objects.filter(release=published).count()
+    by_domain = list(workbook["Domain segments"].values)
+    assert by_domain[0][:4] == (
+        "Trust_code",
+        "Trust_name",
+        "Access to services score",
+        "Access to services segment",
+    )
+    first = TrustResult.objects.filter(release=published).select_related("trust").first()
+    row = next(r for r in by_domain if r[0] == first.trust.ods_code)
+    assert row[3] == first.domain_segments["access-to-services"]
     metadata = {row[0]: row[1] for row in workbook["Metadata"].values if row and row[0]}
     assert metadata["licence"] == "Open Government Licence v3.0"
     assert metadata["quarter"] == "Q4 2025/26"
@@ -69,6 +79,8 @@ def test_json_says_what_it_is(client, published):
     assert meta["framework_version"] == published.framework.version
     assert meta["units"]["OF0084"] == "out of 10"
     assert len(document["league_table"]) == TrustResult.objects.filter(release=published).count()
+    assert set(meta["domain_thresholds"]) == set(document["league_table"][0]["Domain_segments"])
+    assert meta["domain_thresholds"]["patient-safety"]["method"] in ("fixed", "quartiles")
     assert document["metric_data"][0]["Metric_ID"]
     assert json.loads(client.get(BASE + "metadata.json").content) == meta
 

@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -15,6 +16,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.test.utils import override_settings
 
 from leaguetable import roles
+from metrics import input_locks
+from metrics.default_frameworks import install_domain_thresholds
 from metrics.imports.ae import import_ae
 from metrics.imports.base import file_checksum
 from metrics.imports.complaints import import_complaints
@@ -58,6 +61,12 @@ class Command(BaseCommand):
         if not Observation.objects.filter(is_synthetic=True).exists():
             self.stdout.write(str(load_synthetic_values()))
         self.create_accounts()
+        domain_thresholds = install_domain_thresholds(apps, _fixed_by_a_release)
+        if domain_thresholds:
+            self.stdout.write(
+                f"Domain thresholds: {domain_thresholds} set (MH&C: reproducing NHS England's "
+                "published domain segments; acute and ambulance: quartiles)"
+            )
         if not options["no_compute"]:
             # The demo's own notifications would bury the logins printed below.
             with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
@@ -120,6 +129,10 @@ class Command(BaseCommand):
             if latest is not None and latest.status != Release.Status.DRAFT:
                 continue
             release = draft_release(quarter, peer_group.slug)
+            if not release.domain_thresholds:
+                # A draft made before its framework's domain thresholds were set takes them now.
+                computation.apply_framework_domain_thresholds(release)
+                release.save(update_fields=["domain_thresholds"])
             outcome = computation.compute(release.pk)
             self.stdout.write(f"{release}: {outcome}")
 
@@ -148,3 +161,7 @@ class Command(BaseCommand):
             release = lifecycle.approve(release, approver, "Checked (demo).")
             release = lifecycle.publish_now(release, approver)
             self.stdout.write(f"{release}: published")
+
+
+def _fixed_by_a_release(framework: Any, quarter: Any) -> bool:
+    return input_locks.release_fixing_thresholds(framework.pk, quarter.pk) is not None

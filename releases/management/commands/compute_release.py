@@ -1,11 +1,17 @@
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from releases.engine import FrameworkIncomplete
 from releases.services import computation
-from releases.services.drafts import ReleaseError, draft_release, parse_quarter
+from releases.services.domain_thresholds import (
+    DomainThresholdFileRefused,
+    all_quartiles,
+    read_domain_threshold_file,
+)
+from releases.services.drafts import ReleaseError, parse_quarter, planned_draft
 
 
 class Command(BaseCommand):
@@ -21,6 +27,19 @@ class Command(BaseCommand):
             action="store_true",
             help="Derive thresholds from quartiles of the peer group's averages",
         )
+        domains = parser.add_mutually_exclusive_group()
+        domains.add_argument(
+            "--domain-thresholds",
+            type=Path,
+            metavar="FILE",
+            help="CSV with the header Domain_ID,t1,t2,t3 and one row per domain, keyed by "
+            "NHS England's domain score IDs (OF4000, OF4002 ... OF4005)",
+        )
+        domains.add_argument(
+            "--domain-quartiles",
+            action="store_true",
+            help="Segment every domain by quartiles of the peer group's domain scores",
+        )
         parser.add_argument("--replicates", type=int)
         parser.add_argument("--seed", type=int)
         parser.add_argument(
@@ -29,18 +48,29 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            release = draft_release(parse_quarter(options["quarter"]), options["peer_group"])
+            release = planned_draft(parse_quarter(options["quarter"]), options["peer_group"])
         except ReleaseError as error:
             raise CommandError(str(error)) from error
+        # Every option is checked before the release is created or changed: a refused file
+        # or number saves nothing.
+        if options["domain_thresholds"]:
+            try:
+                release.domain_thresholds = read_domain_threshold_file(
+                    options["domain_thresholds"], release.framework
+                )
+            except DomainThresholdFileRefused as error:
+                raise CommandError(str(error)) from error
+        elif options["domain_quartiles"]:
+            release.domain_thresholds = all_quartiles(release.framework)
         if options["thresholds"]:
             release.threshold_method = release.ThresholdMethod.FIXED
             release.t1, release.t2, release.t3 = _thresholds(options["thresholds"])
         elif options["quartiles"]:
             release.threshold_method = release.ThresholdMethod.QUARTILES
             release.t1 = release.t2 = release.t3 = None
+        if options["replicates"] is not None and options["replicates"] < 1:
+            raise CommandError("--replicates must be at least 1.")
         if options["replicates"] is not None:
-            if options["replicates"] < 1:
-                raise CommandError("--replicates must be at least 1.")
             release.replicates = options["replicates"]
         if options["seed"] is not None:
             release.seed = options["seed"]
@@ -63,6 +93,13 @@ class Command(BaseCommand):
                 f"{release.replicates} replicates; checksum {release.input_checksum[:12]}"
             )
         )
+        for domain in release.framework.domains.order_by("display_order"):
+            entry = release.domain_thresholds.get(domain.slug)
+            if entry and entry.get("t1"):
+                self.stdout.write(
+                    f"  {domain.score_code or domain.slug} {domain.name}: {entry['t1']} / "
+                    f"{entry['t2']} / {entry['t3']} ({entry['method']})"
+                )
 
 
 def _thresholds(text: str) -> tuple[Decimal, Decimal, Decimal]:

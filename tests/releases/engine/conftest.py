@@ -42,6 +42,21 @@ EFFECTIVENESS = "Effectiveness and experience"
 SAFETY = "Patient safety"
 WORKFORCE = "People and workforce"
 FINANCE = "Finance and productivity"
+# NHS England's domain score IDs (OF4000 ...) by the domain names the rules below use.
+DOMAIN_SCORE_IDS = {
+    name: default_frameworks.DOMAIN_IDS[slug][0] for slug, name in default_frameworks.DOMAINS
+}
+DOMAIN_SEGMENT_IDS = {
+    name: default_frameworks.DOMAIN_IDS[slug][1] for slug, name in default_frameworks.DOMAINS
+}
+# METHODOLOGY section 4.6: the domain thresholds chosen inside the published intervals, as the
+# portal installs them.
+DOMAIN_THRESHOLDS = {
+    f"Q{number} 2025/26": {
+        name: tuple(float(t) for t in by_id[DOMAIN_SCORE_IDS[name]]) for name in DOMAIN_SCORE_IDS
+    }
+    for number, by_id in default_frameworks.MH_COMMUNITY_DOMAIN_THRESHOLDS.items()
+}
 HIGHER = Direction.HIGHER_IS_BETTER
 LOWER = Direction.LOWER_IS_BETTER
 
@@ -188,6 +203,7 @@ def quarter_input(nof: dict[str, NofQuarter]) -> QuarterInputBuilder:
         seed: int = 1,
         rank_on_adjusted_segment: bool = False,
         trust_codes: list[str] | None = None,
+        domain_thresholds: dict[str, tuple[float, float, float] | None] | None = None,
     ) -> QuarterInput:
         data = nof[quarter]
         framework = rules or MH_COMMUNITY_2025_26
@@ -205,6 +221,9 @@ def quarter_input(nof: dict[str, NofQuarter]) -> QuarterInputBuilder:
             in_deficit=selected.flag("OF5004"),
             in_recovery_support=selected.flag("OF5007"),
             thresholds=THRESHOLDS[quarter],
+            domain_thresholds=DOMAIN_THRESHOLDS[quarter]
+            if domain_thresholds is None
+            else domain_thresholds,
             replicates=replicates,
             seed=seed,
             use_supplied_scores=use_supplied_scores,
