@@ -301,7 +301,7 @@ def release_xlsx(data: ReleaseData) -> bytes:
     )
     for row in data.rows:
         by_domain.append(
-            [row.trust.ods_code, row.trust.name]
+            [row.trust.ods_code, row.trust_name]
             + [
                 value
                 for domain in domains

@@ -527,7 +527,7 @@ def domain_grid(release: Release) -> DomainGrid:
     results = (
         TrustResult.objects.filter(release=release)
         .select_related("trust")
-        .order_by(F("rank").asc(nulls_last=True), "trust__name")
+        .order_by(F("rank").asc(nulls_last=True), "trust_name")
     )
     rows = [
         DomainGridRow(

@@ -32,7 +32,13 @@ from trusts.models import Region
 
 Status = Release.Status
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-DOWNLOADS = ("league-table.csv", "data.csv", "league-table.json", "metadata.json")
+DOWNLOADS = (
+    "league-table.csv",
+    "trust-data.csv",
+    "data.csv",
+    "league-table.json",
+    "metadata.json",
+)
 
 
 @pytest.fixture
@@ -55,6 +61,7 @@ def everything_shown(release: Release) -> dict[str, bytes]:
     urls = {
         "page": table,
         "page filtered": table + "?sort=name",
+        "domain view": table + "domains/",
         "api release": reverse("api:release-detail", args=[release.pk]),
         "api rows": reverse("api:release-rows", args=[release.pk]) + "?limit=500",
         "api framework": reverse("api:framework-detail", args=[release.framework_id]),
