@@ -15,7 +15,7 @@ def install_domain_ids(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('metrics', '0002_default_frameworks'),
+        ('metrics', '0003_patient_feedback'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
