@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('releases', '0003_trust_as_published'),
+        ('releases', '0004_computation_heartbeat'),
     ]
 
     operations = [
