@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('releases', '0004_computation_heartbeat'),
+        ('releases', '0005_refused_transitions'),
     ]
 
     operations = [
