@@ -585,3 +585,39 @@ def install_domain_thresholds(
                 )
                 created += made
     return created
+
+
+# Valid ranges by unit: a percentage is 0 to 100, a score 1 to 4, a count, rate or time 0 or
+# more. Metrics whose values may fall outside their unit's usual range say so here.
+UNIT_RANGES: dict[str, tuple[int | None, int | None]] = {
+    "%": (0, 100),
+    "out of 10": (0, 10),
+    "score": (1, 4),
+    "rate": (0, None),
+    "minutes": (0, None),
+    "count": (0, None),
+}
+METRIC_RANGES: dict[str, tuple[int | None, int | None]] = {
+    # Surplus or deficit and its variance from plan, as a share of income: either sign.
+    "OF0079": (-100, 100),
+    "OF0081": (-100, 100),
+    # Costs relative to the expected: 138% is a trust a third more costly than expected.
+    "OF0086": (0, None),
+    # An annual change in the number of people seen: a fall is at most 100%, a rise unbounded.
+    "OF0041": (-100, None),
+}
+
+
+def default_range(code: str, unit: str) -> tuple[int | None, int | None]:
+    """The valid range a metric starts with; regulators edit it in the admin."""
+    if code in METRIC_RANGES:
+        return METRIC_RANGES[code]
+    return UNIT_RANGES.get(unit, (None, None))
+
+
+def set_default_ranges(apps: Any) -> None:
+    """Give every metric without a range its default (used by a data migration)."""
+    Metric = apps.get_model("metrics", "Metric")
+    for metric in Metric.objects.filter(minimum__isnull=True, maximum__isnull=True):
+        metric.minimum, metric.maximum = default_range(metric.code, metric.unit)
+        metric.save(update_fields=["minimum", "maximum"])

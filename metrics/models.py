@@ -1,6 +1,7 @@
 import re
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -361,10 +362,33 @@ class Metric(FrameworkContent):
     is_synthetic = models.BooleanField(
         default=False, help_text="Demo metric with generated values, not NHS England data."
     )
+    minimum = models.DecimalField(
+        max_digits=20,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text="The lowest valid value (percentages 0, counts and rates 0); empty: none. "
+        "Imports and admin edits refuse values outside the range.",
+    )
+    maximum = models.DecimalField(
+        max_digits=20,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text="The highest valid value (percentages 100, scores 4); empty: none.",
+    )
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minimum__isnull=True)
+                | models.Q(maximum__isnull=True)
+                | models.Q(minimum__lte=models.F("maximum")),
+                name="metric_range_ordered",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -372,6 +396,57 @@ class Metric(FrameworkContent):
     def changed_fixed_fields(self) -> list[str]:
         changed = super().changed_fixed_fields()
         return [] if changed == ["added"] else changed
+
+    def clean(self) -> None:
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValidationError({"maximum": "The maximum must not be below the minimum."})
+        beyond = models.Q()
+        if self.minimum is not None:
+            beyond |= models.Q(value__lt=self.minimum)
+        if self.maximum is not None:
+            beyond |= models.Q(value__gt=self.maximum)
+        if self.pk is None or not beyond:
+            return
+        outside = self.observations.filter(beyond)
+        example = outside.select_related("trust", "quarter").order_by("quarter", "trust").first()
+        if example is not None:
+            raise ValidationError(
+                f"{outside.count()} stored values of {self.code} lie outside this range, e.g. "
+                f"{example.trust.ods_code} in {example.quarter}: {example.value.normalize()}. "
+                "Correct the values first, or choose a range that holds them."
+            )
+
+    def range_problem(self, value: Decimal) -> str | None:
+        """Why `value` is not a valid value of this metric, or None if it is."""
+        if self.minimum is not None and value < self.minimum:
+            return f"below {self.code}'s valid range {self.range_label}"
+        if self.maximum is not None and value > self.maximum:
+            return f"above {self.code}'s valid range {self.range_label}"
+        return None
+
+    @property
+    def range_label(self) -> str:
+        low = "" if self.minimum is None else format(self.minimum.normalize(), "f")
+        high = "" if self.maximum is None else format(self.maximum.normalize(), "f")
+        if low and high:
+            return f"{low} to {high}"
+        if low:
+            return f"{low} or more"
+        if high:
+            return f"{high} or less"
+        return "(any number)"
+
+
+# Every metric score, supplied or computed, runs from 1.00 (best) to 4.00 (worst).
+SCORE_MINIMUM = Decimal(1)
+SCORE_MAXIMUM = Decimal(4)
+
+
+def score_problem(score: Decimal) -> str | None:
+    """Why `score` is not a metric score, or None if it is."""
+    if not SCORE_MINIMUM <= score <= SCORE_MAXIMUM:
+        return "a metric score runs from 1 to 4"
+    return None
 
     def fixing_release(self) -> Any | None:
         return input_locks.release_fixing_metrics([self.pk]) if self.pk else None
@@ -750,6 +825,19 @@ class Observation(ReleaseInput):
 
     def __str__(self) -> str:
         return f"{self.trust_id}/{self.metric_id}/{self.quarter_id}: {self.value}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.value is not None and self.metric_id is not None:
+            problem = self.metric.range_problem(self.value)
+            if problem:
+                errors["value"] = f"{self.value.normalize()} is {problem}."
+        if self.supplied_score is not None:
+            problem = score_problem(self.supplied_score)
+            if problem:
+                errors["supplied_score"] = f"{self.supplied_score.normalize()}: {problem}."
+        if errors:
+            raise ValidationError(errors)
 
 
 class TrustQuarterStatus(ReleaseInput):

@@ -112,9 +112,11 @@ def import_ae(
 def _import_ae_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
     report = ctx.report
     trusts = dict(Trust.objects.values_list("ods_code", "pk"))
-    metrics = dict(
-        Metric.objects.filter(code__in=[AE_FOUR_HOURS, AE_TWELVE_HOURS]).values_list("code", "pk")
-    )
+    catalogue = {
+        metric.code: metric
+        for metric in Metric.objects.filter(code__in=[AE_FOUR_HOURS, AE_TWELVE_HOURS])
+    }
+    metrics = {code: metric.pk for code, metric in catalogue.items()}
     for code in (AE_FOUR_HOURS, AE_TWELVE_HOURS):
         if code not in metrics:
             report.add_error(1, FILE, code, "metric missing from the metric catalogue")
@@ -181,6 +183,11 @@ def _import_ae_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
             results.append((AE_TWELVE_HOURS, HUNDRED * waits / Decimal(admissions)))
         else:
             report.skip(f"{AE_TWELVE_HOURS} not computed: no emergency admissions via A&E")
+        for code, value in results:
+            problem = catalogue[code].range_problem(value)
+            if problem:
+                column = AE_WAITS_12_HOURS if code == AE_TWELVE_HOURS else AE_OVER_4_HOURS[0]
+                report.add_error(line, column, f"{value:.2f}", f"{code} would be {problem}")
         if report.rejected:
             continue
         if attendances:

@@ -22,11 +22,12 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import re
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +210,56 @@ def file_checksum(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+SAVE_AS_CSV = (
+    'save it as CSV first: in Excel, File > Save As > "CSV UTF-8 (Comma delimited)"; in '
+    'LibreOffice, File > Save As > "Text CSV" with UTF-8'
+)
+# How much of a file's start decides what kind of file it is.
+SNIFF_BYTES = 8192
+
+
+def what_the_file_is(start: bytes) -> str | None:
+    """What a file that is not CSV text looks like, from its first bytes; None if it may be CSV.
+
+    A person who uploads the workbook instead of its CSV export should be told that once, not
+    shown five "column missing from the header" errors. A stray NUL byte in an otherwise
+    textual file is left to the rows, which report it where it is.
+    """
+    # UTF-32's little-endian mark begins with UTF-16's, so it is looked for first.
+    if start.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "UTF-32 text, not UTF-8 CSV"
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return 'UTF-16 text (Excel\'s "Unicode Text"), not UTF-8 CSV'
+    if start.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        return "an image, not CSV"
+    if start.startswith(b"PK\x03\x04") or start.startswith(b"PK\x05\x06"):
+        if b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in start:
+            return "an OpenDocument spreadsheet (.ods), not CSV"
+        if b"xl/" in start or b"[Content_Types].xml" in start:
+            return "an Excel workbook (.xlsx), not CSV"
+        return "a ZIP archive, not CSV"
+    if start.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "an Excel 97-2003 workbook (.xls), not CSV"
+    if start.startswith(b"%PDF"):
+        return "a PDF document, not CSV"
+    if start.startswith(b"\x1f\x8b"):
+        return "a gzip-compressed file, not CSV"
+    if not start:
+        return None
+    nul = start.count(0)
+    if nul * 4 >= len(start):
+        # ASCII written as UTF-16 without a byte order mark: every other byte is NUL.
+        even, odd = start[0::2], start[1::2]
+        even_nul, odd_nul = even.count(0) / len(even), odd.count(0) / max(len(odd), 1)
+        if max(even_nul, odd_nul) > 0.5 and min(even_nul, odd_nul) < 0.2:
+            return "UTF-16 text without a byte order mark, not UTF-8 CSV"
+        return "a binary file, not CSV text"
+    controls = sum(1 for byte in start if byte < 32 and byte not in (0, 9, 10, 13))
+    if controls * 20 >= len(start):
+        return "a binary file, not CSV text"
+    return None
+
+
 def inspect_file(path: Path) -> tuple[str, str | None, str]:
     """SHA-256 of the bytes, the encoding to read them with, and why if there is none.
 
@@ -274,25 +325,58 @@ def column_indexes(
     return found, [name for name in wanted if name not in found]
 
 
-def parse_decimal(text: str) -> Decimal | None:
-    """A finite number written as in NHS files (thousands separators allowed), else None."""
-    cleaned = text.strip().replace(",", "")
+# A number as NHS files write it: ASCII digits, an optional sign, thousands separators only in
+# groups of three (1,234,567), an optional decimal point and exponent (Excel's 1E-05).
+NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][+-]?\d+)?", re.ASCII)
+NOT_FINITE = frozenset({"nan", "inf", "infinity", "-inf", "+inf", "-infinity", "+infinity"})
+
+
+class NotANumber(ValueError):
+    """Why a cell is not read as a number; the message is the reason shown for the cell."""
+
+
+def read_number(text: str) -> Decimal:
+    """A finite number written as in NHS files, or NotANumber saying why not.
+
+    Strict on purpose: "1,5" is a decimal comma, not fifteen; "١٢" (Arabic-Indic digits) is not
+    12 to a person checking the file against its source, and NaN or infinity is no value.
+    """
+    cleaned = text.strip()
     if not cleaned:
-        return None
+        raise NotANumber("empty: a number is required")
+    if cleaned.casefold() in NOT_FINITE:
+        raise NotANumber("not a finite number")
+    if any(ch.isdigit() and not ch.isascii() for ch in cleaned):
+        raise NotANumber("only the digits 0 to 9 are read: this has other digits")
+    if not NUMBER.fullmatch(cleaned) or not any(ch.isdigit() for ch in cleaned):
+        if "," in cleaned and NUMBER.fullmatch(cleaned.replace(",", "")):
+            raise NotANumber(
+                "a comma must separate thousands in groups of three digits (1,234); "
+                "write a decimal with a point (1.5)"
+            )
+        raise NotANumber("not a number")
+    return Decimal(cleaned.replace(",", ""))
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    """`read_number`, or None where the cell is not a number (the caller says why)."""
     try:
-        number = Decimal(cleaned)
-    except InvalidOperation:
+        return read_number(text)
+    except NotANumber:
         return None
-    return number if number.is_finite() else None
 
 
 def parse_count(report: ImportReport, line: int, column: str, text: str) -> int | None:
-    """A count (a whole number of 0 or more, thousands separators allowed), else an error."""
-    cleaned = text.strip().replace(",", "")
-    if not (cleaned.isascii() and cleaned.isdigit()):
+    """A count (a whole number of 0 or more, thousands in groups of three), else an error."""
+    try:
+        number = read_number(text)
+    except NotANumber as problem:
+        report.add_error(line, column, text.strip(), f"not a count: {problem}")
+        return None
+    if number < 0 or number != number.to_integral_value():
         report.add_error(line, column, text.strip(), "not a count (a whole number of 0 or more)")
         return None
-    return int(cleaned)
+    return int(number)
 
 
 def fit_decimal(number: Decimal, model_field: models.DecimalField) -> Decimal | None:
@@ -365,6 +449,7 @@ class ImportContext:
         self.change_reason = f"Imported from {path.name}"
         self._records = self._read() if read is None else self._read_with(read)
         self._peeked: tuple[int, list[str]] | None = None
+        self.header: list[str] | None = None
         self._quarters: dict[tuple[int, int], int] = {}
         self._writers: list[BulkUpsert] = []
         # Quarters whose data this file created or changed: draft releases of them recompute.
@@ -412,7 +497,27 @@ class ImportContext:
                 end_of_previous = reader.line_num
                 if not any(cell.strip() for cell in fields):
                     continue
+                if any("\x00" in cell for cell in fields):
+                    # PostgreSQL refuses NUL in text and SQLite would store it in a name: the
+                    # row is invalid wherever the byte is, and says which cell holds it.
+                    self._refuse_nul(start, fields)
+                    continue
                 yield start, fields
+
+    def _refuse_nul(self, line: int, fields: list[str]) -> None:
+        for index, cell in enumerate(fields):
+            if "\x00" in cell:
+                column = (
+                    self.header[index].strip()
+                    if self.header is not None and index < len(self.header)
+                    else f"column {index + 1}"
+                )
+                self.report.add_error(
+                    line,
+                    column,
+                    cell.replace("\x00", "\\0"),
+                    "contains a NUL byte (\\0): not text a CSV cell may hold",
+                )
 
     def first_record(self) -> tuple[int, list[str]] | None:
         """The first non-blank record, left in place for `read_header` or `rows`."""
@@ -424,7 +529,8 @@ class ImportContext:
         """Consume the first record as a header (not counted as a row)."""
         record = self.first_record()
         self._peeked = None
-        return None if record is None else record[1]
+        self.header = None if record is None else record[1]
+        return self.header
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """The remaining records with their line numbers, each counted in `rows_read`."""
@@ -713,8 +819,16 @@ def run_import(
         )
     # else: an admin upload's own run, so the upload and the records' provenance are one row.
     report.import_run_id = run.pk
+    with path.open("rb") as handle:
+        looks_like = what_the_file_is(handle.read(SNIFF_BYTES))
+    if looks_like is not None:
+        report.add_error(1, FILE, looks_like, f"this is not a CSV file: {SAVE_AS_CSV}")
+        _finish(run, report)
+        raise ImportRejected(report)
     if encoding is None:
-        report.add_error(1, FILE, problem, "not UTF-8 or Windows-1252 (cp1252) text")
+        report.add_error(
+            1, FILE, problem, f"not UTF-8 or Windows-1252 (cp1252) text: {SAVE_AS_CSV}"
+        )
         _finish(run, report)
         raise ImportRejected(report)
     ctx = ImportContext(path, encoding, report, run, run.imported_by, read)

@@ -7,6 +7,7 @@ writes audited by simple-history, and an ImportRun for every attempt.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,9 @@ from metrics.imports.base import (
     ImportContext,
     ImportReport,
     KeyRegister,
+    NotANumber,
     fit_decimal,
-    parse_decimal,
+    read_number,
     run_import,
     with_columns,
 )
@@ -31,6 +33,7 @@ from metrics.models import (
     Observation,
     Quarter,
     TrustQuarterStatus,
+    score_problem,
 )
 from trusts.models import Trust
 
@@ -108,8 +111,9 @@ def _import_nof_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
     # Metric_ID -> (metric, field it sets, whether it sets the reporting period). The value
     # row owns the period; a score-only metric (code == score_code) has no value row.
     targets: dict[str, tuple[int, str, bool]] = {}
-    for metric_id, code, score_code in Metric.objects.values_list("pk", "code", "score_code"):
-        code, score_code = code.upper(), score_code.upper()
+    metrics = {metric.pk: metric for metric in Metric.objects.all()}
+    for metric_id, metric in metrics.items():
+        code, score_code = metric.code.upper(), metric.score_code.upper()
         if score_code:
             targets[score_code] = (metric_id, SCORE, score_code == code)
         if code not in targets:
@@ -175,9 +179,11 @@ def _import_nof_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
                 line, NOF_TRUST, trust_code, "unknown trust (not in the trust register)"
             )
         text = fields[columns[NOF_VALUE]].strip()
-        number = parse_decimal(text)
-        if number is None:
-            report.add_error(line, NOF_VALUE, text, "not a number")
+        try:
+            number: Decimal | None = read_number(text)
+        except NotANumber as problem:
+            number = None
+            report.add_error(line, NOF_VALUE, text, str(problem))
         period = " ".join(fields[columns[NOF_PERIOD]].split())
         if len(period) > period_length:
             report.add_error(line, NOF_PERIOD, period, f"longer than {period_length} characters")
@@ -204,6 +210,12 @@ def _import_nof_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
             continue
         assert target is not None
         metric_id, kind, owns_period = target
+        problem = (
+            metrics[metric_id].range_problem(number) if kind == VALUE else score_problem(number)
+        )
+        if problem:
+            report.add_error(line, NOF_VALUE, text, f"{metric_code}: {problem}")
+            continue
         fitted = fit_decimal(number, value_field if kind == VALUE else score_field)
         if fitted is None:
             report.add_error(line, NOF_VALUE, text, "too large to store")

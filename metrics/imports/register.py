@@ -28,10 +28,11 @@ from metrics.imports.base import (
     ImportContext,
     ImportReport,
     KeyRegister,
+    NotANumber,
     column_indexes,
     fit_decimal,
     normalise_header,
-    parse_decimal,
+    read_number,
     run_import,
 )
 from metrics.models import ImportRun
@@ -364,16 +365,14 @@ def _import_eric(ctx: ImportContext, year: str) -> None:
             text = fields[index].strip()
             value = None
             if text.casefold() not in NOT_APPLICABLE:
-                number = parse_decimal(text.replace("£", ""))
-                value = (
-                    None
-                    if number is None
-                    else fit_decimal(number, ContextMeasure._meta.get_field("value"))
-                )
+                try:
+                    number = read_number(text.replace("£", ""))
+                except NotANumber as problem:
+                    report.add_error(line, header[index].strip(), text, str(problem))
+                    continue
+                value = fit_decimal(number, ContextMeasure._meta.get_field("value"))
                 if value is None:
-                    report.add_error(
-                        line, header[index].strip(), text, "not a number (or too large)"
-                    )
+                    report.add_error(line, header[index].strip(), text, "too large to store")
                     continue
             values.append((key, {"label": label, "unit": unit, "value": value, "source": source}))
         if report.error_count > errors_before or report.rejected:

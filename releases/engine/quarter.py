@@ -95,6 +95,7 @@ def compute_quarter(
         },
         average=averaged.averages,
         average_exact=exact_averages(averaged.totals, averaged.counts),
+        metrics_counted=averaged.counts,
         unadjusted_segment=unadjusted,
         adjusted_segment=adjusted,
         final_segment=final,

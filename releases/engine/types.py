@@ -135,6 +135,9 @@ class QuarterResult:
     domain_scores: dict[str, FloatArray]  # domain -> N
     average: list[Decimal | None]  # 2 d.p., half up
     average_exact: FloatArray
+    # How many metric scores each average is the mean of: counted metrics only, never the
+    # parts of a combined score (OF0079, OF0081) that are shown but not averaged on their own.
+    metrics_counted: IntArray
     unadjusted_segment: IntArray
     adjusted_segment: IntArray  # after the financial override, before segment 5
     final_segment: IntArray

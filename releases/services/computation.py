@@ -573,7 +573,7 @@ def write_results(
                 else float(result.average_exact[i]),
                 average_low=_round2(result.average_range[i, 0]),
                 average_high=_round2(result.average_range[i, 1]),
-                metrics_scored=int(np.count_nonzero(~np.isnan(result.scores[i]))),
+                metrics_scored=int(result.metrics_counted[i]),
                 unadjusted_segment=int(result.unadjusted_segment[i]) or None,
                 in_financial_deficit=bool(loaded.quarter_input.in_deficit[i]),
                 in_recovery_support=bool(loaded.quarter_input.in_recovery_support[i]),
