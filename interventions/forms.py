@@ -1,9 +1,10 @@
 import datetime
+from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.utils import timezone
 
+from interventions.evidence import validate_evidence_file, validate_progress_date
 from interventions.models import ActionUpdate
 from interventions.nhsuk_forms import NHSUKBoundField, NHSUKDateField, NHSUKForm, NHSUKModelForm
 
@@ -52,9 +53,14 @@ class ActionUpdateForm(NHSUKModelForm):
 
     def clean_date(self) -> datetime.date:
         date = self.cleaned_data["date"]
-        if date > timezone.localdate():
-            raise forms.ValidationError("Date of the progress must be today or in the past")
+        validate_progress_date(date)
         return date
+
+    def clean_evidence_file(self) -> Any:
+        file = self.cleaned_data.get("evidence_file")
+        if file:
+            validate_evidence_file(file)
+        return file
 
 
 class ProposeCompleteForm(NHSUKForm):

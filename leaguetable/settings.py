@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and authentication: a malformed address never reaches the database.
+    "leaguetable.middleware.RefuseUnreadableRequests",
     # Before sessions, authentication and CSRF: stored public responses need none of them.
     "public.caching.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -241,6 +243,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "leaguetable.renderers.BrowsableAPIRenderer",
     ],
+    # Sessions only (the trust area); the open API is anonymous. No HTTP Basic anywhere.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from leaguetable.signin import RegulatorSignInForm
+
+admin.site.login_form = RegulatorSignInForm
 # The regulators' workspace says whose it is, not "Django administration".
 admin.site.site_header = "NHS trust league tables: regulators"
 admin.site.site_title = "League tables regulators"

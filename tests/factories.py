@@ -11,6 +11,7 @@ import numpy as np
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from leaguetable.roles import BOARD_MEMBER
 from metrics.models import Metric, MetricDefinition, Observation, Quarter, TrustQuarterStatus
 from releases.models import Release
 from releases.services import computation
@@ -98,10 +99,10 @@ def computed_release(
 
 
 def user_with_role(username: str, role: str, trust: Trust | None = None, **extra: object):
+    extra.setdefault("is_staff", role != BOARD_MEMBER)  # board members never use the admin
     user = get_user_model().objects.create_user(
         username=username,
         password="correct horse battery staple",
-        is_staff=True,
         email=f"{username}@example.org",
         **extra,
     )

@@ -1,5 +1,9 @@
+import datetime
+from typing import Any
+
 from rest_framework import serializers
 
+from interventions.evidence import validate_evidence_file, validate_progress_date
 from interventions.models import (
     ActionUpdate,
     CriterionEvaluation,
@@ -95,6 +99,16 @@ class ActionUpdateSerializer(serializers.ModelSerializer):
 
     def get_has_evidence_file(self, update: ActionUpdate) -> bool:
         return bool(update.evidence_file)
+
+    # The web form's own checks (interventions.evidence), so the API accepts exactly what the
+    # form accepts.
+    def validate_date(self, date: datetime.date) -> datetime.date:
+        validate_progress_date(date)
+        return date
+
+    def validate_evidence_file(self, file: Any) -> Any:
+        validate_evidence_file(file)
+        return file
 
 
 class SupportActionSerializer(serializers.ModelSerializer):

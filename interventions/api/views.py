@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Model
 from django.shortcuts import get_object_or_404
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -35,6 +36,9 @@ from trusts.models import Trust
 
 
 class TrustAreaAPIView(APIView):
+    # The board's own session, with its CSRF check on every write; never HTTP Basic, which
+    # would let a page on another site post with credentials a browser remembers.
+    authentication_classes = [SessionAuthentication]
     permission_classes = [IsAuthenticated]
     # The board members' private API is not part of the public, documented open API.
     schema = None

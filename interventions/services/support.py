@@ -5,13 +5,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from interventions.evidence import validate_evidence_file, validate_progress_date
 from interventions.models import (
     ActionUpdate,
     CriterionEvaluation,
@@ -471,6 +472,12 @@ def add_action_update(
     text = (text or "").strip()
     if not text:
         raise InterventionError("Say what has happened: an update needs some text.")
+    try:
+        validate_progress_date(date or timezone.localdate())
+        if evidence_file is not None:
+            validate_evidence_file(evidence_file)
+    except ValidationError as refusal:
+        raise InterventionError(" ".join(refusal.messages)) from refusal
     with transaction.atomic():
         action = _locked_action_for_contributor(action, author)
         update = ActionUpdate(

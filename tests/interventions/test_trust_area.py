@@ -270,6 +270,12 @@ def test_it_refuses_every_request_about_another_trust(
         send: Callable[..., Any] = getattr(board_client, method)
         kwargs = {"content_type": "application/json"} if method in ("put", "patch") else {}
         response = send(url, data, **kwargs)
+        if url.startswith("/admin/"):
+            # Board members are not staff: the admin sends them to its sign-in, which refuses
+            # them (tests/project/test_trust_area_inputs.py).
+            assert response.status_code == 302, (method, url)
+            assert response["Location"].startswith(reverse("admin:login"))
+            continue
         assert response.status_code in (403, 404), (method, url, response.status_code)
 
     assert _snapshot(world) == before
@@ -280,6 +286,8 @@ def test_it_refuses_another_trusts_things_even_with_admin_permissions_granted_by
 ) -> None:
     from django.contrib.auth.models import Permission
 
+    board_member.is_staff = True  # the mistake: staff status and admin permissions
+    board_member.save(update_fields=["is_staff"])
     board_member.user_permissions.add(
         *Permission.objects.filter(
             content_type__app_label="interventions",
@@ -366,13 +374,17 @@ def test_it_signs_a_board_member_in_and_takes_them_to_their_trust(
 def test_it_keeps_board_members_out_of_the_interventions_admin(
     board_client: Client, world: dict[str, Any]
 ) -> None:
-    for name in ("supportplan", "supportaction", "freedomgrant"):
-        response = board_client.get(reverse(f"admin:interventions_{name}_changelist"))
-        assert response.status_code == 403
-    own = board_client.get(
-        reverse("admin:interventions_supportplan_change", args=[world["plan_a"].pk])
-    )
-    assert own.status_code == 403
+    urls = [
+        *(
+            reverse(f"admin:interventions_{name}_changelist")
+            for name in ("supportplan", "supportaction", "freedomgrant")
+        ),
+        reverse("admin:interventions_supportplan_change", args=[world["plan_a"].pk]),
+    ]
+    for url in urls:
+        response = board_client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("admin:login"))
 
 
 def test_it_lets_a_regulator_see_every_trust_in_the_admin(

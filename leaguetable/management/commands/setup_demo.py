@@ -87,13 +87,19 @@ class Command(BaseCommand):
         User = get_user_model()
         created = self.created_accounts = []
         for username, role, description in DEMO_ACCOUNTS:
-            if User.objects.filter(username=username).exists():
+            existing = User.objects.filter(username=username).first()
+            if existing is not None:
+                if role == roles.BOARD_MEMBER and existing.is_staff:
+                    # Earlier demos made the board account staff; board members never are.
+                    existing.is_staff = False
+                    existing.save(update_fields=["is_staff"])
                 continue
             password = secrets.token_urlsafe(12)
             user = User.objects.create_user(
                 username=username,
                 password=password,
-                is_staff=True,
+                # Regulators work in the admin; a board member only in the trust area.
+                is_staff=role != roles.BOARD_MEMBER,
                 email=f"{username}@example.org",
             )
             user.groups.add(Group.objects.get(name=role))
