@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from leaguetable import errors
 from leaguetable.signin import RegulatorSignInForm
 
 admin.site.login_form = RegulatorSignInForm
@@ -18,3 +19,8 @@ urlpatterns = [
     path("trust-area/", include("interventions.urls")),
     path("", include("public.urls")),
 ]
+
+# The APIs answer in JSON even where no view was found (a malformed id, an unknown path).
+handler400 = errors.bad_request
+handler404 = errors.page_not_found
+handler500 = errors.server_error

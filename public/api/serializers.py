@@ -21,15 +21,6 @@ def _number(**kwargs: Any) -> serializers.DecimalField:
     )
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
-class WithdrawnSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    withdrawal_reason = serializers.CharField()
-
-
 class DomainThresholdsSerializer(serializers.Serializer):
     """How one domain's scores were placed in domain segments 1 to 4 (METHODOLOGY 4.6)."""
 

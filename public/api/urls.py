@@ -31,7 +31,13 @@ urlpatterns = [
     path(
         "schema/",
         SpectacularAPIView.as_view(
-            custom_settings={"PREPROCESSING_HOOKS": ["public.api.views.public_endpoints"]}
+            custom_settings={
+                "PREPROCESSING_HOOKS": ["public.api.views.public_endpoints"],
+                "POSTPROCESSING_HOOKS": [
+                    "drf_spectacular.hooks.postprocess_schema_enums",
+                    "public.api.views.documented_errors",
+                ],
+            }
         ),
         name="schema",
     ),

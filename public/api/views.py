@@ -8,9 +8,9 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status, viewsets
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -23,10 +23,34 @@ from public.filtersets import LeagueTableFilterSet
 from releases.models import Release, TrustResult
 from trusts.models import Trust
 
-NOT_FOUND = OpenApiResponse(serializers.ErrorSerializer, description="Not published.")
-GONE = OpenApiResponse(
-    serializers.WithdrawnSerializer, description="Withdrawn: only the notice remains."
-)
+# Every operation may answer these, in JSON; `documented_errors` adds them to the schema.
+ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
+    "NotFound": {
+        "type": "object",
+        "properties": {
+            "detail": {"type": "string"},
+            "withdrawal_reason": {
+                "type": "string",
+                "description": "Only for a withdrawn release: why it was withdrawn.",
+            },
+        },
+        "required": ["detail"],
+    },
+    "BadRequest": {
+        "type": "object",
+        "description": "`detail`, or each parameter that could not be used with the reasons.",
+        "properties": {"detail": {"type": "string"}},
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    },
+}
+ERROR_RESPONSES = {
+    "400": ("BadRequest", "A parameter or address the API cannot use, named with why."),
+    "404": (
+        "NotFound",
+        "Not published: no such resource, or a withdrawn release (its notice and reason are "
+        "given; its numbers are no longer published).",
+    ),
+}
 
 
 def public_endpoints(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
@@ -34,25 +58,78 @@ def public_endpoints(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
 
 
-class Gone(APIException):
-    status_code = status.HTTP_410_GONE
+class Withdrawn(APIException):
+    """The rows of a withdrawn release: not published any more, so a 404 with the notice.
+
+    A 404 rather than 410: the address is well formed and was valid, and clients treat 404 as
+    "nothing published here"; the body says why.
+    """
+
+    status_code = status.HTTP_404_NOT_FOUND
     default_code = "withdrawn"
 
     def __init__(self, release: Release) -> None:
-        super().__init__(detail=f"{release} was withdrawn.")
+        super().__init__(detail=f"{release} was withdrawn: its numbers are no longer published.")
         self.withdrawal_reason = release.withdrawal_reason
 
 
-def withdrawn_response(exc: Gone) -> Response:
+def withdrawn_response(exc: Withdrawn) -> Response:
     return Response(
         {"detail": str(exc.detail), "withdrawal_reason": exc.withdrawal_reason},
-        status=status.HTTP_410_GONE,
+        status=exc.status_code,
     )
 
 
+def documented_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular hook: every operation may answer 400 (a parameter it cannot use, or a
+    malformed address) and 404, in JSON, and the schema says so."""
+    result.setdefault("components", {}).setdefault("schemas", {}).update(ERROR_SCHEMAS)
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for code, (name, description) in ERROR_RESPONSES.items():
+                responses[code] = {
+                    "content": {
+                        "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
+                    },
+                    "description": description,
+                }
+    return result
+
+
 class PublicPagination(LimitOffsetPagination):
+    """`limit` 1 to 500 and `offset` 0 to 1,000,000, or a 400 saying so (never silently clamped:
+    a client asking for 10,000 rows must learn it got 500)."""
+
     default_limit = 100
     max_limit = 500
+    max_offset = 1_000_000
+
+    def get_limit(self, request: Request) -> int:
+        return self._bounded(request, self.limit_query_param, 1, self.max_limit, self.default_limit)
+
+    def get_offset(self, request: Request) -> int:
+        return self._bounded(request, self.offset_query_param, 0, self.max_offset, 0)
+
+    @staticmethod
+    def _bounded(request: Request, name: str, low: int, high: int, default: int) -> int:
+        text = request.query_params.get(name)
+        if text is None:
+            return default
+        if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+            raise ValidationError({name: [f"A whole number from {low} to {high}."]})
+        return int(text)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {
+            self.limit_query_param: (1, self.max_limit),
+            self.offset_query_param: (0, self.max_offset),
+        }
+        for parameter in parameters:
+            low, high = bounds[parameter["name"]]
+            parameter["schema"].update({"minimum": low, "maximum": high})
+        return parameters
 
 
 class CachedPublicMixin:
@@ -71,13 +148,13 @@ class CachedPublicMixin:
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
             return super().list(request, *args, **kwargs)  # type: ignore[misc]
-        except Gone as gone:
+        except Withdrawn as gone:
             return withdrawn_response(gone)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
             return super().retrieve(request, *args, **kwargs)  # type: ignore[misc]
-        except Gone as gone:
+        except Withdrawn as gone:
             return withdrawn_response(gone)
 
 
@@ -103,7 +180,7 @@ class ReleaseFilterSet(django_filters.FilterSet):
 @extend_schema_view(
     list=extend_schema(summary="Published, superseded and withdrawn releases"),
     retrieve=extend_schema(
-        summary="One release", responses={200: serializers.ReleaseSerializer, 404: NOT_FOUND}
+        summary="One release", responses={200: serializers.ReleaseSerializer}
     ),
 )
 class ReleaseViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
@@ -123,7 +200,7 @@ class ReleaseViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
     summary="Rows of a league table",
     description="Filter and sort as on the league table page: `region`, `subtype`, `segment`, "
     "`deficit`, `q` (trust name or ODS code) and `sort` (e.g. `-average`).",
-    responses={200: serializers.LeagueTableRowSerializer(many=True), 404: NOT_FOUND, 410: GONE},
+    responses={200: serializers.LeagueTableRowSerializer(many=True)},
 )
 class LeagueTableRowList(CachedPublicMixin, generics.ListAPIView):
     serializer_class = serializers.LeagueTableRowSerializer
@@ -137,7 +214,7 @@ class LeagueTableRowList(CachedPublicMixin, generics.ListAPIView):
         try:
             release = selectors.readable_release(self.kwargs["release_id"])
         except selectors.ReleaseWithdrawn as withdrawn:
-            raise Gone(withdrawn.release) from None
+            raise Withdrawn(withdrawn.release) from None
         return selectors.league_table_rows(
             release, Release.objects.published().previous_of(release)
         )
@@ -163,7 +240,7 @@ class TrustFilterSet(django_filters.FilterSet):
     list=extend_schema(summary="Trusts"),
     retrieve=extend_schema(
         summary="A trust with its published history",
-        responses={200: serializers.TrustDetailSerializer, 404: NOT_FOUND},
+        responses={200: serializers.TrustDetailSerializer},
     ),
 )
 class TrustViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
@@ -200,7 +277,7 @@ class TrustViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(
     list=extend_schema(summary="Metrics"),
     retrieve=extend_schema(
-        summary="A metric", responses={200: serializers.MetricSerializer, 404: NOT_FOUND}
+        summary="A metric", responses={200: serializers.MetricSerializer}
     ),
 )
 class MetricViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
@@ -214,7 +291,7 @@ class MetricViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(
     list=extend_schema(summary="Frameworks of published tables, with their metric definitions"),
     retrieve=extend_schema(
-        summary="A framework", responses={200: serializers.FrameworkSerializer, 404: NOT_FOUND}
+        summary="A framework", responses={200: serializers.FrameworkSerializer}
     ),
 )
 class FrameworkViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):

@@ -133,6 +133,20 @@ def test_the_form_and_the_api_accept_the_same_good_update(
     assert action.updates.get().evidence_file
 
 
+@pytest.mark.parametrize("via", ["api", "form"])
+@pytest.mark.parametrize("field", ["text", "evidence_link", "date"])
+def test_a_nul_byte_in_any_field_is_refused(
+    board_client: Client, world: dict[str, Any], via: str, field: str
+) -> None:
+    action = world["action_a"]
+    data = {"date": timezone.localdate().isoformat(), "text": "Progress."}
+    data[field] = data.get(field, "https://example.org/") + "\x00"
+    send = post_api if via == "api" else post_form
+    errors = errors_of(send(board_client, action, data), via)
+    assert field in errors
+    assert not ActionUpdate.objects.filter(action=action).exists()
+
+
 def test_the_api_refuses_http_basic_credentials(board_member: Any, world: dict[str, Any]):
     action = world["action_a"]
     credentials = base64.b64encode(f"{board_member.username}:{PASSWORD}".encode()).decode()
