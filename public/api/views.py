@@ -8,6 +8,7 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import APIException, ValidationError
@@ -97,6 +98,27 @@ def documented_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     return result
 
 
+class StrictFilterBackend(DjangoFilterBackend):
+    """Filters as the schema documents them: an empty value for a filter with fixed values
+    (a segment, a status, true or false) is refused, not read as "no filter" as the page's
+    form does with its "All" option."""
+
+    def get_filterset(self, request: Request, queryset: QuerySet, view: Any) -> Any:
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is None:
+            return None
+        errors = {
+            name: ["Give one of the documented values, or leave the parameter out."]
+            for name, declared in filterset.filters.items()
+            if request.query_params.get(name) == ""
+            and isinstance(declared, django_filters.ChoiceFilter | django_filters.BooleanFilter)
+            and not isinstance(declared, django_filters.ModelChoiceFilter)
+        }
+        if errors:
+            raise ValidationError(errors)
+        return filterset
+
+
 class PublicPagination(LimitOffsetPagination):
     """`limit` 1 to 500 and `offset` 0 to 1,000,000, or a 400 saying so (never silently clamped:
     a client asking for 10,000 rows must learn it got 500)."""
@@ -144,6 +166,7 @@ class CachedPublicMixin:
     # session lookup when a signed-in regulator happens to call the open API.
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    filter_backends = [StrictFilterBackend]
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:
@@ -179,9 +202,7 @@ class ReleaseFilterSet(django_filters.FilterSet):
 
 @extend_schema_view(
     list=extend_schema(summary="Published, superseded and withdrawn releases"),
-    retrieve=extend_schema(
-        summary="One release", responses={200: serializers.ReleaseSerializer}
-    ),
+    retrieve=extend_schema(summary="One release", responses={200: serializers.ReleaseSerializer}),
 )
 class ReleaseViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
     """League table releases. A withdrawn release shows only its withdrawal notice."""
@@ -276,9 +297,7 @@ class TrustViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(summary="Metrics"),
-    retrieve=extend_schema(
-        summary="A metric", responses={200: serializers.MetricSerializer}
-    ),
+    retrieve=extend_schema(summary="A metric", responses={200: serializers.MetricSerializer}),
 )
 class MetricViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
@@ -290,9 +309,7 @@ class MetricViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(summary="Frameworks of published tables, with their metric definitions"),
-    retrieve=extend_schema(
-        summary="A framework", responses={200: serializers.FrameworkSerializer}
-    ),
+    retrieve=extend_schema(summary="A framework", responses={200: serializers.FrameworkSerializer}),
 )
 class FrameworkViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
     """Frameworks that at least one published (or superseded) table was computed with."""

@@ -228,14 +228,20 @@ def league_table(
     filters_applied = any(
         request.GET.get(name) for name in ("q", "region", "subtype", "segment", "segment_uncertain")
     )
+    regions = selectors.regions()
+    form_errors = dict(filterset.form.errors) if filterset.is_bound else {}
+    region = request.GET.get("region", "")
+    if region and region not in {r.slug for r in regions}:
+        # The API filters an unknown region to nothing; the page also says it is unknown.
+        form_errors["region"] = ["Choose one of the regions listed."]
     context = {
         "release": release,
         "previous": previous,
         "rows": rows,
         "total_trusts": totals["trusts"],
         "filterset": filterset,
-        "form_errors": filterset.form.errors if filterset.is_bound else {},
-        "regions": selectors.regions(),
+        "form_errors": form_errors,
+        "regions": regions,
         "subtypes": selectors.subtypes_of(release),
         "segments": [str(n) for n in SEGMENT_MEANINGS],
         "sorts": SORTS,
