@@ -19,10 +19,14 @@ from typing import Any
 
 from django.conf import settings
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from metrics.models import Domain, MetricDefinition, Observation
 from public.uncertainty import is_segment_uncertain
 from releases.engine.bootstrap import LIKELY_RANGE_PERCENTILES
+from releases.engine.league_table_file import FORMULA_STARTS, spreadsheet_text
 from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
 
 LICENCE = "Open Government Licence v3.0"
@@ -242,7 +246,9 @@ def _csv_value(value: Any) -> str:
         return "Yes" if value else "No"
     if isinstance(value, Decimal):
         return plain(value)
-    return "" if value is None else str(value)
+    if isinstance(value, int | float):
+        return str(value)
+    return "" if value is None else spreadsheet_text(str(value))
 
 
 def long_csv(data: ReleaseData) -> str:
@@ -277,6 +283,85 @@ def metadata_json(data: ReleaseData) -> str:
     return json.dumps(data.metadata, ensure_ascii=False, indent=1)
 
 
+# Number formats by column: scores and averages to 2 places, ranks and counts whole, values
+# as stored (General), so what a spreadsheet shows is what the page shows.
+TWO_PLACES = "0.00"
+WHOLE = "0"
+NUMBER_FORMATS = {
+    "Rank": WHOLE,
+    "Rank_likely_low": WHOLE,
+    "Rank_likely_high": WHOLE,
+    "Segment": WHOLE,
+    "Unadjusted_segment": WHOLE,
+    "Average_score": TWO_PLACES,
+    "Average_likely_low": TWO_PLACES,
+    "Average_likely_high": TWO_PLACES,
+    "Metrics_scored": WHOLE,
+    "Release_revision": WHOLE,
+    "Framework_version": WHOLE,
+    "Score": TWO_PLACES,
+    "Peer_trusts_reporting": WHOLE,
+}
+MAX_COLUMN_WIDTH = 60
+HEADER_FONT = Font(bold=True)
+
+
+class SheetWriter:
+    """One write-only worksheet: a bold frozen header row, widths that fit the content (up to
+    a limit), number formats by column, and text that cannot run as a formula."""
+
+    def __init__(self, workbook: Workbook, title: str, header: list[str]) -> None:
+        self.sheet = workbook.create_sheet(title)
+        self.sheet.freeze_panes = "A2"
+        self.header = header
+        self.widths = [len(name) for name in header]
+        self.rows: list[list[Any]] = []
+
+    def append(self, values: list[Any]) -> None:
+        self.rows.append(values)
+        for index, value in enumerate(values):
+            shown = len(str(value)) if value is not None else 0
+            if index < len(self.widths):
+                self.widths[index] = max(self.widths[index], shown)
+            else:
+                self.widths.append(shown)
+
+    def close(self) -> None:
+        # Write-only sheets take column widths before any row, so rows are held until now.
+        for index, width in enumerate(self.widths, start=1):
+            letter = get_column_letter(index)
+            self.sheet.column_dimensions[letter].width = min(width + 2, MAX_COLUMN_WIDTH)
+        header = []
+        for name in self.header:
+            cell = WriteOnlyCell(self.sheet, value=name)
+            cell.font = HEADER_FONT
+            header.append(cell)
+        self.sheet.append(header)
+        formats = [NUMBER_FORMATS.get(name) for name in self.header]
+        for values in self.rows:
+            self.sheet.append(
+                [
+                    self._cell(value, formats[i] if i < len(formats) else None)
+                    for i, value in enumerate(values)
+                ]
+            )
+
+    def _cell(self, value: Any, number_format: str | None) -> Any:
+        value = _cell(value)
+        if isinstance(value, str):
+            # A typed text cell is never evaluated; the quote prefix keeps it text if edited.
+            cell = WriteOnlyCell(self.sheet, value=value)
+            cell.data_type = "s"
+            if value.startswith(FORMULA_STARTS):
+                cell.quotePrefix = True
+            return cell
+        if isinstance(value, int | float) and number_format:
+            cell = WriteOnlyCell(self.sheet, value=value)
+            cell.number_format = number_format
+            return cell
+        return value
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, Decimal):
         return number(value)
@@ -288,16 +373,17 @@ def _cell(value: Any) -> Any:
 def release_xlsx(data: ReleaseData) -> bytes:
     """A workbook: the league table, the metric data and a metadata sheet."""
     workbook = Workbook(write_only=True)
-    table = workbook.create_sheet("League table")
-    table.append(LEAGUE_TABLE_FIELDS)
+    table = SheetWriter(workbook, "League table", LEAGUE_TABLE_FIELDS)
     for row in data.rows:
         record = league_table_record(data.release, row)
-        table.append([_cell(record[name]) for name in LEAGUE_TABLE_FIELDS])
+        table.append([record[name] for name in LEAGUE_TABLE_FIELDS])
+    table.close()
     domains = list(Domain.objects.filter(framework_id=data.release.framework_id))
-    by_domain = workbook.create_sheet("Domain segments")
-    by_domain.append(
+    by_domain = SheetWriter(
+        workbook,
+        "Domain segments",
         ["Trust_code", "Trust_name"]
-        + [f"{domain.name} {part}" for domain in domains for part in ("score", "segment")]
+        + [f"{domain.name} {part}" for domain in domains for part in ("score", "segment")],
     )
     for row in data.rows:
         by_domain.append(
@@ -311,12 +397,12 @@ def release_xlsx(data: ReleaseData) -> bytes:
                 )
             ]
         )
-    long = workbook.create_sheet("Metric data")
-    long.append(LONG_FIELDS)
+    by_domain.close()
+    long = SheetWriter(workbook, "Metric data", LONG_FIELDS)
     for row in data.long_rows:
-        long.append([_cell(row[name]) for name in LONG_FIELDS])
-    about = workbook.create_sheet("Metadata")
-    about.append(["Field", "Value"])
+        long.append([row[name] for name in LONG_FIELDS])
+    long.close()
+    about = SheetWriter(workbook, "Metadata", ["Field", "Value"])
     for key, value in data.metadata.items():
         if key == "units":
             continue
@@ -327,6 +413,7 @@ def release_xlsx(data: ReleaseData) -> bytes:
     about.append(["Metric_ID", "Unit"])
     for code, unit in sorted(data.metadata["units"].items()):
         about.append([code, unit])
+    about.close()
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

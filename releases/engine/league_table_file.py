@@ -32,6 +32,9 @@ LEAGUE_TABLE_COLUMNS = (
     "Likely_range_of_rank",
 )
 BYTE_ORDER_MARK = "\ufeff"
+# A text cell starting with one of these is read by a spreadsheet as a formula (or, for tab and
+# carriage return, shifts it into the next cell); "=HYPERLINK(...)" in a trust name would run.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 Number = Real | Decimal
 
@@ -67,6 +70,14 @@ def format_range(low: Number, high: Number) -> str:
     return f"{_range_end(low)} to {_range_end(high)}"
 
 
+def spreadsheet_text(text: str) -> str:
+    """`text` as a spreadsheet must show it: a leading ' stops one starting like a formula from
+    being run (OWASP's advice for CSV injection). Numbers are never passed here, so "-0.5" stays
+    a number; real NHS England names and labels start with none of these, so they are unchanged.
+    """
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def league_table_csv(rows: Iterable[LeagueTableRow]) -> str:
     """The league table as NHS England publishes it; ``.encode("utf-8")`` gives its bytes."""
     buffer = io.StringIO(newline="")
@@ -78,12 +89,12 @@ def league_table_csv(rows: Iterable[LeagueTableRow]) -> str:
 
 def _published_fields(row: LeagueTableRow) -> list[str]:
     return [
-        row.quarter,
-        row.region,
-        row.trust_type,
-        row.trust_subtype,
-        row.trust_code,
-        row.trust_name,
+        spreadsheet_text(row.quarter),
+        spreadsheet_text(row.region),
+        spreadsheet_text(row.trust_type),
+        spreadsheet_text(row.trust_subtype),
+        spreadsheet_text(row.trust_code),
+        spreadsheet_text(row.trust_name),
         format_number(row.average_score),
         format_range(*row.average_score_range) if row.average_score_range else "",
         format_number(row.segment),
