@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from leaguetable import errors
+from leaguetable import assets, errors
 from leaguetable.signin import RegulatorSignInForm
 
 admin.site.login_form = RegulatorSignInForm
@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("public.api.urls")),
     path("trust-area/", include("interventions.urls")),
+    path("assets/images/<str:name>", assets.nhsuk_image, name="nhsuk-image"),
     path("", include("public.urls")),
 ]
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -18,6 +20,8 @@ FEED_LENGTH = 50
 class ReleasesFeed(Feed):
     feed_type = Atom1Feed
     title = "NHS trust league tables: publications"
+    # Atom needs an author for every entry; the publisher is the portal's regulator.
+    author_name = "NHS trust league tables"
     subtitle = (
         "Every published league table, correction and withdrawal. Contains public sector "
         "information licensed under the Open Government Licence v3.0."
@@ -61,8 +65,14 @@ class ReleasesFeed(Feed):
             },
         )
 
+    def item_author_name(self, item: Release) -> str:
+        return self.author_name
+
     def item_guid(self, item: Release) -> str:
-        return f"release-{item.pk}-{item.status}"
+        """A tag: URI (RFC 4151), as Atom's entry ids must be IRIs: one per release and state,
+        so a correction or withdrawal is a new entry while a reader's old one keeps its id."""
+        host = urlsplit(settings.SITE_URL).hostname or "localhost"
+        return f"tag:{host},2025:league-tables/releases/{item.pk}/{item.status}"
 
     item_guid_is_permalink = False
 

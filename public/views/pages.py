@@ -579,7 +579,10 @@ def releases(request: HttpRequest) -> HttpResponse:
             "-quarter__year_start", "-quarter__number", "peer_group__display_order", "-revision"
         )
     )
+    # "Current" is each peer group's latest published table; older quarters are "Published".
+    current = {release.pk for release in selectors.latest_published_by_peer_group()}
     for release in listed:
+        release.is_current = release.pk in current
         release.public_url = revision_url(release)
         if release.status != Release.Status.WITHDRAWN:
             release.downloads = [

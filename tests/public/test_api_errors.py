@@ -86,8 +86,6 @@ def test_the_schema_documents_the_errors_every_operation_gives(client, published
         for code in ("400", "404"):
             assert "application/json" in operation["responses"][code]["content"]
     limit = next(
-        p
-        for p in schema["paths"]["/api/v1/releases/"]["get"]["parameters"]
-        if p["name"] == "limit"
+        p for p in schema["paths"]["/api/v1/releases/"]["get"]["parameters"] if p["name"] == "limit"
     )
     assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 500)
