@@ -204,7 +204,8 @@ def test_withdrawing_with_redis_stopped_answers_410_at_once(
         )
     for each in urls:
         response = client.get(each)
-        assert response.status_code == 410, each
+        # The open API answers its schema-valid request 404 with the notice; pages 410.
+        assert response.status_code == (404 if each.startswith("/api/") else 410), each
         assert b"The supplier found an error in its return." in response.content
 
 
