@@ -65,6 +65,12 @@ def post_api(client: Client, action: Any, data: dict) -> Any:
 
 
 def post_form(client: Client, action: Any, data: dict) -> Any:
+    """The web form takes a date as the NHS.UK date input's day, month and year boxes."""
+    data = dict(data)
+    if "date" in data:
+        year, _, rest = data.pop("date").partition("-")
+        month, _, day = rest.partition("-")
+        data.update({"date_day": day, "date_month": month, "date_year": year})
     return client.post(reverse("trust_area:action", args=[action.pk]), data)
 
 
