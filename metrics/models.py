@@ -436,6 +436,17 @@ class Metric(FrameworkContent):
             return f"{high} or less"
         return "(any number)"
 
+    def fixing_release(self) -> Any | None:
+        return input_locks.release_fixing_metrics([self.pk]) if self.pk else None
+
+    def refusal(self, release: Any, changed: list[str]) -> str:
+        return (
+            f"The {', '.join(changed)} of {self.code} cannot change: {release} shows it as "
+            f"published (it is {release.get_status_display().lower()}). A metric measured or "
+            "described differently is a new metric, with its own code, in a new framework "
+            "version."
+        )
+
 
 # Every metric score, supplied or computed, runs from 1.00 (best) to 4.00 (worst).
 SCORE_MINIMUM = Decimal(1)
@@ -447,17 +458,6 @@ def score_problem(score: Decimal) -> str | None:
     if not SCORE_MINIMUM <= score <= SCORE_MAXIMUM:
         return "a metric score runs from 1 to 4"
     return None
-
-    def fixing_release(self) -> Any | None:
-        return input_locks.release_fixing_metrics([self.pk]) if self.pk else None
-
-    def refusal(self, release: Any, changed: list[str]) -> str:
-        return (
-            f"The {', '.join(changed)} of {self.code} cannot change: {release} shows it as "
-            f"published (it is {release.get_status_display().lower()}). A metric measured or "
-            "described differently is a new metric, with its own code, in a new framework "
-            "version."
-        )
 
 
 class MetricDefinition(FrameworkContent):

@@ -819,8 +819,12 @@ def run_import(
         )
     # else: an admin upload's own run, so the upload and the records' provenance are one row.
     report.import_run_id = run.pk
-    with path.open("rb") as handle:
-        looks_like = what_the_file_is(handle.read(SNIFF_BYTES))
+    looks_like = None
+    # The CQC survey importer reads OpenDocument workbooks itself (metrics.imports.ods); every
+    # other importer reads CSV, and a workbook or binary given to it is refused at once.
+    if path.suffix.lower() != ".ods":
+        with path.open("rb") as handle:
+            looks_like = what_the_file_is(handle.read(SNIFF_BYTES))
     if looks_like is not None:
         report.add_error(1, FILE, looks_like, f"this is not a CSV file: {SAVE_AS_CSV}")
         _finish(run, report)

@@ -7,6 +7,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from releases.models import TrustResult
+from tests.public.conftest import publish
 from trusts.models import Trust
 
 pytestmark = pytest.mark.django_db
@@ -24,13 +26,17 @@ HOSTILE = [
 
 
 @pytest.fixture
-def hostile(published):
-    codes = list(
-        published.trust_results.order_by("rank").values_list("trust__ods_code", flat=True)
-    )[: len(HOSTILE)]
+def hostile(draft):
+    """A table whose trusts arrived with hostile names (a table keeps the names it had)."""
+    codes = list(draft.trust_results.order_by("rank").values_list("trust__ods_code", flat=True))[
+        : len(HOSTILE)
+    ]
     for code, name in zip(codes, HOSTILE, strict=True):
         Trust.objects.filter(ods_code=code).update(name=name, subtype=name)
-    return published
+        TrustResult.objects.filter(release=draft, trust__ods_code=code).update(
+            trust_name=name, trust_subtype=name
+        )
+    return publish(draft)
 
 
 def csv_cells(content: bytes) -> list[str]:
