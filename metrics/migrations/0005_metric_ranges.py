@@ -12,7 +12,7 @@ def set_default_ranges(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('metrics', '0003_patient_feedback'),
+        ('metrics', '0004_domain_thresholds'),
     ]
 
     operations = [
