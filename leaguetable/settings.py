@@ -92,13 +92,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a stored public response already carries the security and CSP headers the layers
+    # below gave it when it was rendered, so a repeated request costs a key and a lookup, and
+    # sessions, authentication and CSRF are never even looked at.
+    "public.caching.PublicCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before sessions and authentication: a malformed address never reaches the database.
     "leaguetable.middleware.RefuseUnreadableRequests",
-    # Before sessions, authentication and CSRF: stored public responses need none of them.
-    "public.caching.PublicCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -42,12 +42,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 import brotli
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
+from django.core.handlers.wsgi import get_path_info
+from django.core.signals import request_finished, request_started
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import Resolver404, get_resolver
@@ -109,14 +112,19 @@ AUDITED = (
 
 
 @lru_cache(maxsize=1)
-def _generation_sql() -> tuple[str, tuple[str, ...]]:
+def _generation_sql() -> str:
     release = Release._meta.db_table
+    statuses = [str(status) for status in Release.PUBLIC_STATUSES]
+    # Written into the SQL, not passed as parameters: the query runs on every public request,
+    # and these are the model's own status names, never anything a request carries.
+    assert all(status.isidentifier() for status in statuses), statuses
+    listed = ", ".join(f"'{status}'" for status in statuses)
     parts = [
         # Public statuses only grow or move forward (published → superseded or withdrawn),
         # so each status's count and id sum change whenever what the public sees of releases
         # does, whichever code path changed it.
         f"SELECT status, COUNT(*), SUM(id) FROM {release} "
-        f"WHERE status IN ({', '.join(['%s'] * len(Release.PUBLIC_STATUSES))}) GROUP BY status"
+        f"WHERE status IN ({listed}) GROUP BY status"
     ]
     for label in AUDITED:
         app_label, _, model_name = label.partition(".")
@@ -126,16 +134,22 @@ def _generation_sql() -> tuple[str, tuple[str, ...]]:
         parts.append(f"SELECT '{history}', MAX(history_id), 0 FROM {history}")
     # An import finishes (and its data lands) in one transaction: context measures included.
     parts.append(f"SELECT 'imports', COUNT(finished_at), 0 FROM {ImportRun._meta.db_table}")
-    statuses = tuple(str(status) for status in Release.PUBLIC_STATUSES)
-    return " UNION ALL ".join(parts) + " ORDER BY 1", statuses
+    return " UNION ALL ".join(parts) + " ORDER BY 1"
 
 
 def generation() -> str:
-    """The publication generation: one query, read afresh in every request that uses it."""
-    sql, params = _generation_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    """The publication generation: one query, read afresh in every request that uses it.
+
+    It runs on the driver's own cursor: Django's wrapper (query logging hooks, parameter
+    rewriting) would cost more than the query itself on every public request.
+    """
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(_generation_sql())
         rows = cursor.fetchall()
+    finally:
+        cursor.close()
     return hashlib.blake2b(repr(rows).encode(), digest_size=8).hexdigest()
 
 
@@ -180,23 +194,39 @@ class Stored:
         etag = 'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
         return cls(response.status_code, headers, body, compressed_gzip, compressed_brotli, etag)
 
-    def respond(self, request: HttpRequest, vary: Iterable[str]) -> HttpResponse:
+    def answer(
+        self, vary: Iterable[str], if_none_match: str | None, accept_encoding: str, head: bool
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Status, headers and body for one client: a 304 for a matching ETag, else the
+        encoding it accepts (brotli, then gzip, else none)."""
         vary_on = [*vary, "Accept-Encoding"] if self.gzip is not None else list(vary)
-        if self.status == 200 and _etag_matches(request.headers.get("If-None-Match"), self.etag):
-            response = HttpResponse(status=304)
+        if self.status == 200 and _etag_matches(if_none_match, self.etag):
+            status, headers, body = 304, [], b""
         else:
-            encoding, body = self._body_for(request.headers.get("Accept-Encoding", ""))
-            response = HttpResponse(b"" if request.method == "HEAD" else body, status=self.status)
-            for name, value in self.headers:
-                response[name] = value
+            encoding, body = self._body_for(accept_encoding)
+            status, headers = self.status, list(self.headers)
             if encoding:
-                response["Content-Encoding"] = encoding
-            response["Content-Length"] = str(len(body))
+                headers.append(("Content-Encoding", encoding))
+            headers.append(("Content-Length", str(len(body))))
+            if head:
+                body = b""
         if self.status == 200:
-            response["ETag"] = self.etag
-        response["Cache-Control"] = CACHE_CONTROL
+            headers.append(("ETag", self.etag))
+        headers.append(("Cache-Control", CACHE_CONTROL))
         if vary_on:
-            response["Vary"] = ", ".join(vary_on)
+            headers.append(("Vary", ", ".join(vary_on)))
+        return status, headers, body
+
+    def respond(self, request: HttpRequest, vary: Iterable[str]) -> HttpResponse:
+        status, headers, body = self.answer(
+            vary,
+            request.headers.get("If-None-Match"),
+            request.headers.get("Accept-Encoding", ""),
+            request.method == "HEAD",
+        )
+        response = HttpResponse(body, status=status)
+        for name, value in headers:
+            response[name] = value
         return response
 
     def _body_for(self, accept_encoding: str) -> tuple[str, bytes]:
@@ -379,6 +409,46 @@ def personal(response: HttpResponseBase) -> HttpResponseBase:
     return response
 
 
+def lookup(key: str) -> Stored | None:
+    """The stored response under `key`: this process's memory, then the shared cache."""
+    stored = local_store.get(key)
+    if stored is None:
+        stored = cache.get(key)
+        if stored is not None:
+            local_store.put(key, stored)
+    return stored
+
+
+def request_key(environ: dict[str, Any], vary: tuple[str, ...], current: str) -> str:
+    """The key of a request's stored response, from the WSGI environment as the client sent it.
+
+    The host and path are taken as sent, not as Django would validate them: a response is only
+    ever stored by a request that Django accepted (an unknown host, a malformed address or a
+    redirect to HTTPS is not a storable answer), so a key built from anything else is a miss.
+    """
+    scheme = environ.get("wsgi.url_scheme", "http")
+    proxy_header = settings.SECURE_PROXY_SSL_HEADER
+    if proxy_header and environ.get(proxy_header[0]) == proxy_header[1]:
+        scheme = "https"
+    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
+        host = environ["HTTP_X_FORWARDED_HOST"]
+    elif "HTTP_HOST" in environ:
+        host = environ["HTTP_HOST"]
+    else:  # as Django reads it: the port only when it is not the scheme's own
+        host, port = environ.get("SERVER_NAME", ""), str(environ.get("SERVER_PORT", ""))
+        if port != ("443" if scheme == "https" else "80"):
+            host = f"{host}:{port}"
+    varying = "|".join(
+        f"{name}={environ.get('HTTP_' + name.upper().replace('-', '_'), '')}" for name in vary
+    )
+    where = (
+        f"{scheme}://{host}{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+        f"|{varying}"
+    )
+    digest = hashlib.blake2b(where.encode("utf-8", "surrogateescape"), digest_size=16)
+    return f"{namespace()}:{current}:{digest.hexdigest()}"
+
+
 class PublicCacheMiddleware:
     """Serve cacheable public GETs from stored bytes, before sessions, authentication and CSRF
     are even looked at; store what the views render the first time."""
@@ -392,12 +462,8 @@ class PublicCacheMiddleware:
         policy = policy_for(request.path_info)
         if policy is None:
             return personal(self.get_response(request))
-        key = self.key(request, policy.vary, generation())
-        stored = local_store.get(key)
-        if stored is None:
-            stored = cache.get(key)
-            if stored is not None:
-                local_store.put(key, stored)
+        key = request_key(request.META, policy.vary, generation())
+        stored = lookup(key)
         if stored is not None:
             if policy.throttled_view is not None:
                 refusal = throttled(request, policy.throttled_view)
@@ -412,9 +478,53 @@ class PublicCacheMiddleware:
         cache.set(key, stored, REFRESH_SECONDS)
         return stored.respond(request, policy.vary)
 
+
+class StoredResponses:
+    """WSGI front of the portal: a repeated public GET is answered from stored bytes before
+    Django builds a request, runs a middleware or opens a session: what costs most per request
+    once a published page has been rendered.
+
+    It answers exactly what PublicCacheMiddleware would (the same key, under the generation
+    read in this request) and nothing else: a miss, a throttled API view (its rate limit needs
+    Django's request) or any failure goes to Django unchanged, which renders, stores or fails as
+    it always does.
+    """
+
+    def __init__(self, application: Callable[..., Iterable[bytes]]) -> None:
+        self.application = application
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD")
+        if method == "GET" or method == "HEAD":
+            answer = self.stored_answer(environ)
+            if answer is not None:
+                status, headers, body = answer
+                start_response(f"{status} {HTTPStatus(status).phrase}", headers)
+                return [body]
+        return self.application(environ, start_response)
+
     @staticmethod
-    def key(request: HttpRequest, vary: tuple[str, ...], current: str) -> str:
-        varying = "|".join(f"{name}={request.headers.get(name, '')}" for name in vary)
-        where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}|{varying}"
-        digest = hashlib.blake2b(where.encode(), digest_size=16).hexdigest()
-        return f"{namespace()}:{current}:{digest}"
+    def stored_answer(environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        try:
+            policy = policy_for(get_path_info(environ))
+            if policy is None or policy.throttled_view is not None:
+                return None
+            # As Django's handler does: its receivers drop a database connection past its age
+            # or broken, so the generation is read on a healthy one.
+            request_started.send(sender=StoredResponses, environ=environ)
+            try:
+                stored = lookup(request_key(environ, policy.vary, generation()))
+            finally:
+                request_finished.send(sender=StoredResponses)
+        except Exception:  # Django's own path answers, and reports the fault
+            return None
+        if stored is None:
+            return None
+        return stored.answer(
+            policy.vary,
+            environ.get("HTTP_IF_NONE_MATCH"),
+            environ.get("HTTP_ACCEPT_ENCODING", ""),
+            environ.get("REQUEST_METHOD") == "HEAD",
+        )

@@ -1,0 +1,189 @@
+"""The WSGI front (public.caching.StoredResponses): repeated public GETs answered from stored
+bytes before Django runs, with exactly the answers Django's own path gives, and never one that
+Django would refuse (a withdrawn table, an unknown host, a throttled API, a database fault).
+
+Requests go through leaguetable.wsgi's application as a WSGI server would call it.
+"""
+
+import gzip
+import io
+import sys
+from collections.abc import Iterator
+
+import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+
+from leaguetable import wsgi
+from public import caching
+from public.caching import StoredResponses
+from tests.public.conftest import withdraw
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection() -> Iterator[None]:
+    """As Django's test client does: a request must not close the test's open transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+class Counted:
+    """Django's application, counting the requests that reach it."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        return wsgi.django_application(environ, start_response)
+
+
+@pytest.fixture
+def django_app() -> Counted:
+    return Counted()
+
+
+@pytest.fixture
+def front(django_app: Counted) -> StoredResponses:
+    return StoredResponses(django_app)
+
+
+class Answer:
+    def __init__(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.status = int(status.split()[0])
+        self.headers = {name.lower(): value for name, value in headers}
+        self.body = body
+
+
+def get(app, path: str, method: str = "GET", host: str = "testserver", **headers: str) -> Answer:
+    path, _, query = path.partition("?")
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SCRIPT_NAME": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": host,
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.version": (1, 0),
+    }
+    environ.update({f"HTTP_{name.upper()}": value for name, value in headers.items()})
+    seen: dict = {}
+
+    def start_response(status, response_headers, exc_info=None):
+        seen["status"], seen["headers"] = status, response_headers
+
+    result = app(environ, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    return Answer(seen["status"], seen["headers"], body)
+
+
+def test_a_repeated_page_is_answered_before_django_with_the_same_bytes_and_headers(
+    front, django_app, published
+):
+    url = published.get_absolute_url()
+    first = get(front, url)
+    assert first.status == 200 and django_app.calls == 1
+    again = get(front, url)
+    assert django_app.calls == 1  # answered from the stored bytes
+    assert again.body == first.body
+    for header in (
+        "content-type",
+        "etag",
+        "cache-control",
+        "vary",
+        "content-length",
+        # Given by the security and CSP layers when the page was rendered, and kept with it.
+        "content-security-policy",
+        "x-content-type-options",
+        "referrer-policy",
+        "x-frame-options",
+    ):
+        assert again.headers[header] == first.headers[header], header
+    assert "set-cookie" not in again.headers
+
+
+def test_the_front_compresses_revalidates_and_answers_head(front, django_app, published):
+    url = published.get_absolute_url()
+    plain = get(front, url)
+    zipped = get(front, url, ACCEPT_ENCODING="gzip")
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(zipped.body) == plain.body
+    assert int(zipped.headers["content-length"]) == len(zipped.body)
+    not_modified = get(front, url, IF_NONE_MATCH=plain.headers["etag"])
+    assert not_modified.status == 304 and not_modified.body == b""
+    head = get(front, url, method="HEAD")
+    assert head.status == 200 and head.body == b""
+    assert head.headers["content-length"] == plain.headers["content-length"]
+    assert django_app.calls == 1
+
+
+def test_a_withdrawn_table_is_gone_at_the_next_request(front, django_app, published):
+    url = published.get_absolute_url()
+    rows = f"/api/v1/releases/{published.pk}/rows/"
+    assert get(front, url).status == 200
+    get(front, url)
+    calls = django_app.calls
+    withdraw(published, "A data error was found after publication.")
+    assert get(front, url).status == 410
+    assert django_app.calls == calls + 1  # rendered afresh under the new generation
+    assert get(front, rows).status in (404, 410)
+
+
+def test_only_requests_django_accepted_are_ever_answered(front, django_app, published):
+    url = published.get_absolute_url()
+    for _ in range(2):
+        refused = get(front, url, host="evil.example")
+        assert refused.status == 400
+    assert django_app.calls == 2
+    for _ in range(2):
+        assert get(front, url + "%00").status in (400, 404)
+    assert django_app.calls == 4
+
+
+def test_throttled_api_views_always_go_through_django(front, django_app, published):
+    url = "/api/v1/releases/"
+    first = get(front, url)
+    again = get(front, url)
+    assert first.status == again.status == 200
+    assert again.body == first.body
+    assert django_app.calls == 2  # the rate limit needs Django's request, so it is counted
+
+
+def test_a_database_fault_in_the_front_goes_to_django(front, django_app, published, monkeypatch):
+    url = published.get_absolute_url()
+    get(front, url)
+
+    def broken() -> str:
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(caching, "generation", broken)
+    # Django's own path meets the same fault and answers it as it always does: never the
+    # stored page, which the front could not prove is still public.
+    answer = get(front, url)
+    assert answer.status >= 500
+    assert django_app.calls == 2
+
+
+def test_the_front_and_the_middleware_share_one_key(front, django_app, published, client):
+    url = published.get_absolute_url()
+    rendered = client.get(url)  # Django's path stores it
+    answered = get(front, url)
+    assert django_app.calls == 0
+    assert answered.body == rendered.content
