@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from interventions.models import CriterionEvaluation, ExitCriterion, FreedomGrant, SupportPlan
-from metrics.models import Metric, Observation
+from metrics.models import Metric
 from metrics.units import quantity
 from releases.models import (
     MetricPeerStatistics,
@@ -24,6 +24,7 @@ from releases.models import (
     ReleaseQuerySet,
     TrustResult,
 )
+from releases.synthetic import synthetic_values
 from trusts.models import Trust
 
 
@@ -166,11 +167,7 @@ def own_metric_lines(release: Release, trust: Trust) -> list[MetricLine]:
     medians = dict(
         MetricPeerStatistics.objects.filter(release=release).values_list("metric_id", "median")
     )
-    synthetic = dict(
-        Observation.objects.filter(quarter_id=release.quarter_id, trust=trust).values_list(
-            "metric_id", "is_synthetic"
-        )
-    )
+    synthetic = synthetic_values(release)
     return [
         MetricLine(
             code=result.metric.code,
@@ -179,7 +176,7 @@ def own_metric_lines(release: Release, trust: Trust) -> list[MetricLine]:
             value_text=result.value_text,
             score=result.score,
             peer_median=quantity(medians.get(result.metric_id), result.metric.unit),
-            synthetic=synthetic.get(result.metric_id, result.metric.is_synthetic),
+            synthetic=synthetic.result(trust.pk, result.metric_id),
         )
         for result in results
     ]

@@ -4,6 +4,8 @@ NHS England's league-table CSV is written by `releases.selectors`, byte for byte
 as NHS England publishes it; these are the richer formats. Each says what it is (release,
 revision, quarter, framework version, units, publication time, licence): the XLSX in a metadata
 sheet, the JSON in a metadata object, the CSV in columns of every row plus `metadata.json`.
+Every row, metric value and file of a release with synthetic values says so
+(`releases.synthetic`): a `Synthetic` column and `contains_synthetic_values`.
 
 Only readable releases (published or superseded) ever reach these builders; views check.
 """
@@ -23,15 +25,20 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from metrics.models import Domain, MetricDefinition, Observation
+from metrics.models import Domain, MetricDefinition
 from public.uncertainty import is_segment_uncertain
 from releases.engine.bootstrap import LIKELY_RANGE_PERCENTILES
 from releases.engine.league_table_file import FORMULA_STARTS, spreadsheet_text
 from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
+from releases.synthetic import SyntheticValues, synthetic_values
 
 LICENCE = "Open Government Licence v3.0"
 LICENCE_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 SCORE_SCALE = "Metric, domain and average scores run from 1.00 (best) to 4.00 (worst)."
+SYNTHETIC_NOTE = (
+    "Values marked Synthetic are generated for demonstration, not published NHS data, and so "
+    "is every score, average, segment and rank computed from them."
+)
 
 LEAGUE_TABLE_FIELDS = [
     "Quarter",
@@ -51,6 +58,7 @@ LEAGUE_TABLE_FIELDS = [
     "Metrics_scored",
     "Trust_in_financial_deficit",
     "Recovery_Support_Programme",
+    "Synthetic",
 ]
 LONG_FIELDS = [
     "Quarter",
@@ -106,9 +114,12 @@ class ReleaseData:
     rows: list[TrustResult]
     long_rows: list[dict[str, Any]]
     metadata: dict[str, Any]
+    synthetic: SyntheticValues
 
 
-def metadata(release: Release, units: dict[str, str], synthetic: bool) -> dict[str, Any]:
+def metadata(
+    release: Release, units: dict[str, str], synthetic_metrics: list[str], synthetic: bool
+) -> dict[str, Any]:
     site = settings.SITE_URL.rstrip("/")
     return {
         "title": f"{release.peer_group.name} league table, {release.quarter.label}",
@@ -136,6 +147,9 @@ def metadata(release: Release, units: dict[str, str], synthetic: bool) -> dict[s
         "scores": SCORE_SCALE,
         "units": units,
         "contains_synthetic_values": synthetic,
+        # Metric codes with a synthetic value, or a score computed from one, in this release.
+        "synthetic_metrics": synthetic_metrics,
+        "synthetic_values": SYNTHETIC_NOTE if synthetic else "",
         "source": f"{site}{release.get_absolute_url()}",
         "licence": LICENCE,
         "licence_url": LICENCE_URL,
@@ -160,13 +174,7 @@ def release_data(release: Release) -> ReleaseData:
         )
     }
     peers = {p.metric_id: p for p in MetricPeerStatistics.objects.filter(release=release)}
-    # A value is synthetic as its observation says; a metric's own flag covers the rest.
-    observed = {
-        (trust_id, metric_id): synthetic
-        for trust_id, metric_id, synthetic in Observation.objects.filter(
-            quarter_id=release.quarter_id, trust__peer_group_id=release.peer_group_id
-        ).values_list("trust_id", "metric_id", "is_synthetic")
-    }
+    synthetic = synthetic_values(release)
     trusts = {row.trust_id: row for row in rows}
     order = {d.metric_id: (d.domain.display_order, d.display_order) for d in definitions.values()}
     results = sorted(
@@ -209,15 +217,15 @@ def release_data(release: Release) -> ReleaseData:
                 "Peer_lower_quartile": peer.lower_quartile if peer else None,
                 "Peer_upper_quartile": peer.upper_quartile if peer else None,
                 "Peer_trusts_reporting": peer.trusts_reporting if peer else None,
-                "Synthetic": observed.get((result.trust_id, result.metric_id), metric.is_synthetic),
+                "Synthetic": synthetic.result(result.trust_id, result.metric_id),
             }
         )
     units = {d.metric.code: d.metric.unit for d in definitions.values()}
-    synthetic = any(row["Synthetic"] for row in long_rows)
-    return ReleaseData(release, rows, long_rows, metadata(release, units, synthetic))
+    about = metadata(release, units, list(synthetic.metric_codes), synthetic.release)
+    return ReleaseData(release, rows, long_rows, about, synthetic)
 
 
-def league_table_record(release: Release, row: TrustResult) -> dict[str, Any]:
+def league_table_record(release: Release, row: TrustResult, synthetic: bool) -> dict[str, Any]:
     return {
         "Quarter": release.quarter.label,
         "Trust_code": row.trust.ods_code,
@@ -236,6 +244,7 @@ def league_table_record(release: Release, row: TrustResult) -> dict[str, Any]:
         "Metrics_scored": row.metrics_scored,
         "Trust_in_financial_deficit": row.in_financial_deficit,
         "Recovery_Support_Programme": row.in_recovery_support,
+        "Synthetic": synthetic,
         "Domain_scores": row.domain_scores,
         "Domain_segments": row.domain_segments,
     }
@@ -271,7 +280,12 @@ def release_json(data: ReleaseData) -> str:
     document = {
         "metadata": data.metadata,
         "league_table": [
-            {k: _json_value(v) for k, v in league_table_record(data.release, row).items()}
+            {
+                k: _json_value(v)
+                for k, v in league_table_record(
+                    data.release, row, data.synthetic.row(row.trust_id)
+                ).items()
+            }
             for row in data.rows
         ],
         "metric_data": [{k: _json_value(v) for k, v in row.items()} for row in data.long_rows],
@@ -375,7 +389,7 @@ def release_xlsx(data: ReleaseData) -> bytes:
     workbook = Workbook(write_only=True)
     table = SheetWriter(workbook, "League table", LEAGUE_TABLE_FIELDS)
     for row in data.rows:
-        record = league_table_record(data.release, row)
+        record = league_table_record(data.release, row, data.synthetic.row(row.trust_id))
         table.append([record[name] for name in LEAGUE_TABLE_FIELDS])
     table.close()
     domains = list(Domain.objects.filter(framework_id=data.release.framework_id))
@@ -383,7 +397,8 @@ def release_xlsx(data: ReleaseData) -> bytes:
         workbook,
         "Domain segments",
         ["Trust_code", "Trust_name"]
-        + [f"{domain.name} {part}" for domain in domains for part in ("score", "segment")],
+        + [f"{domain.name} {part}" for domain in domains for part in ("score", "segment")]
+        + ["Synthetic"],
     )
     for row in data.rows:
         by_domain.append(
@@ -396,6 +411,7 @@ def release_xlsx(data: ReleaseData) -> bytes:
                     row.domain_segments.get(domain.slug),
                 )
             ]
+            + [data.synthetic.row(row.trust_id)]
         )
     by_domain.close()
     long = SheetWriter(workbook, "Metric data", LONG_FIELDS)

@@ -7,12 +7,17 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from public import selectors
 from releases.models import Release
+from releases.synthetic import releases_with_synthetic_values
+
+SYNTHETIC_NOTE = (
+    " Contains synthetic values: generated for demonstration, not published NHS data, as are "
+    "the scores, segments and ranks computed from them."
+)
 
 FEED_LENGTH = 50
 
@@ -30,15 +35,22 @@ class ReleasesFeed(Feed):
     def link(self) -> str:
         return reverse("public:releases")
 
-    def items(self) -> QuerySet[Release]:
-        return selectors.visible_releases().order_by("-published_at", "-pk")[:FEED_LENGTH]
+    def items(self) -> list[Release]:
+        items = list(selectors.visible_releases().order_by("-published_at", "-pk")[:FEED_LENGTH])
+        synthetic = releases_with_synthetic_values(
+            item for item in items if item.status != Release.Status.WITHDRAWN
+        )
+        for item in items:
+            item.contains_synthetic = item.pk in synthetic
+        return items
 
     def item_title(self, item: Release) -> str:
         if item.status == Release.Status.WITHDRAWN:
             return f"Withdrawn: {item}"
+        marked = " (synthetic values)" if item.contains_synthetic else ""
         if item.supersedes_id:
-            return f"Corrected: {item}"
-        return f"Published: {item}"
+            return f"Corrected: {item}{marked}"
+        return f"Published: {item}{marked}"
 
     def item_description(self, item: Release) -> str:
         if item.status == Release.Status.WITHDRAWN:
@@ -51,6 +63,8 @@ class ReleasesFeed(Feed):
             text += f" Correction: {item.correction_note}"
         if item.status == Release.Status.SUPERSEDED:
             text += " Since superseded by a later revision."
+        if item.contains_synthetic:
+            text += SYNTHETIC_NOTE
         return text
 
     def item_link(self, item: Release) -> str:

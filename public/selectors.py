@@ -37,13 +37,13 @@ from metrics.models import (
     Domain,
     Framework,
     MetricDefinition,
-    Observation,
     Quarter,
     Thresholds,
 )
 from public.uncertainty import with_segment_uncertainty
 from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
 from releases.selectors import DomainThresholdsUsed, thresholds_by_domain
+from releases.synthetic import synthetic_values_of
 from trusts.models import ContextMeasure, PeerGroup, Region, Trust
 
 MAX_COMPARED_TRUSTS = 4
@@ -175,10 +175,6 @@ class MetricLine:
     @property
     def metric(self) -> Any:
         return self.definition.metric
-
-    @property
-    def is_synthetic(self) -> bool:
-        return self.definition.metric.is_synthetic
 
 
 @dataclass
@@ -466,18 +462,14 @@ def compare(codes: list[str]) -> Comparison:
     ).select_related("metric"):
         if latest.get(mr.trust_id) and latest[mr.trust_id].release_id == mr.release_id:
             by_trust[mr.trust_id][mr.metric.code] = mr
-    observed = {
-        (trust_id, metric_id): synthetic
-        for trust_id, metric_id, quarter_id, synthetic in Observation.objects.filter(
-            trust__in=ordered, quarter_id__in={row.release.quarter_id for row in latest.values()}
-        ).values_list("trust_id", "metric_id", "quarter_id", "is_synthetic")
-        if latest.get(trust_id) and latest[trust_id].release.quarter_id == quarter_id
-    }
+    synthetic = synthetic_values_of({row.release for row in latest.values()})
     for results in by_trust.values():
         for result in results.values():
-            result.is_synthetic = observed.get(
-                (result.trust_id, result.metric_id), result.metric.is_synthetic
+            result.is_synthetic = synthetic[result.release_id].result(
+                result.trust_id, result.metric_id
             )
+    for row in latest.values():
+        row.synthetic = synthetic[row.release_id].row(row.trust_id)
     compared = [ComparedTrust(t, latest.get(t.pk), by_trust.get(t.pk, {})) for t in ordered]
     seen: set[str] = set()
     metric_rows = []

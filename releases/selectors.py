@@ -24,6 +24,7 @@ from releases.engine.data_file import (
 )
 from releases.engine.segments import SEGMENT_FINANCIAL_OVERRIDE, round_half_up
 from releases.models import DOMAIN_FIXED, MetricPeerStatistics, MetricResult, Release, TrustResult
+from releases.synthetic import SyntheticValues, synthetic_values
 
 
 def league_table_rows(release: Release) -> list[LeagueTableRow]:
@@ -129,7 +130,10 @@ def _stored(text: object) -> Decimal | None:
 
 # NHS England's trust data file ---------------------------------------------------------------
 
+# NHS England's file has no column to say so: a synthetic value's description says it, and so
+# do those of the scores, domain scores and segments computed from synthetic values.
 SYNTHETIC_MARK = " (synthetic value)"
+DERIVED_MARK = " (computed from synthetic values)"
 SCORE_UNITS = "score"
 
 
@@ -142,24 +146,27 @@ def data_file_rows(release: Release) -> list[DataFileRow]:
     """Every row of the data file for one release, in no particular order."""
     results = list(TrustResult.objects.filter(release=release).select_related("trust", "region"))
     columns = {result.trust_id: trust_columns(release, result) for result in results}
-    rows = _metric_rows(release, columns)
-    rows += _domain_rows(release, results, columns)
-    rows += _summary_rows(results, columns)
+    synthetic = synthetic_values(release)
+    rows = _metric_rows(release, columns, synthetic)
+    rows += _domain_rows(release, results, columns, synthetic)
+    rows += _summary_rows(results, columns, synthetic)
     return rows
 
 
-def _metric_rows(release: Release, columns: dict[int, TrustColumns]) -> list[DataFileRow]:
+def _metric_rows(
+    release: Release, columns: dict[int, TrustColumns], synthetic: SyntheticValues
+) -> list[DataFileRow]:
     definitions = list(
         MetricDefinition.objects.filter(framework_id=release.framework_id).select_related(
             "metric", "domain"
         )
     )
     peers = {p.metric_id: p for p in MetricPeerStatistics.objects.filter(release=release)}
-    observed = {
-        (trust_id, metric_id): (period, synthetic)
-        for trust_id, metric_id, period, synthetic in Observation.objects.filter(
+    periods = {
+        (trust_id, metric_id): period
+        for trust_id, metric_id, period in Observation.objects.filter(
             quarter_id=release.quarter_id, trust_id__in=columns
-        ).values_list("trust_id", "metric_id", "reporting_period", "is_synthetic")
+        ).values_list("trust_id", "metric_id", "reporting_period")
     }
     cells: dict[int, list[tuple[int, Decimal | None, Decimal | None]]] = defaultdict(list)
     for trust_id, metric_id, value, score in MetricResult.objects.filter(
@@ -181,13 +188,14 @@ def _metric_rows(release: Release, columns: dict[int, TrustColumns]) -> list[Dat
         score_only = metric.code == metric.score_code
         score_id = metric.score_code or f"{metric.code}-score"
         for (trust_id, value, score), rank in zip(metric_cells, ranks, strict=True):
-            period, synthetic = observed.get((trust_id, metric.pk), ("", metric.is_synthetic))
+            period = periods.get((trust_id, metric.pk), "")
+            marked = synthetic.result(trust_id, metric.pk)
             value_row = DataFileRow(
                 trust=columns[trust_id],
                 domain=definition.domain.name,
                 sub_domain=definition.sub_domain,
                 metric_id=metric.code,
-                description=metric.name + (SYNTHETIC_MARK if synthetic else ""),
+                description=metric.name + (SYNTHETIC_MARK if marked else ""),
                 reporting_date=period or columns[trust_id].quarter,
                 units=metric.unit,
                 value=value,
@@ -205,6 +213,7 @@ def _metric_rows(release: Release, columns: dict[int, TrustColumns]) -> list[Dat
                     replace(
                         value_row,
                         metric_id=score_id,
+                        description=metric.name + (DERIVED_MARK if marked else ""),
                         units=SCORE_UNITS,
                         value=score,
                         median=None,
@@ -217,7 +226,10 @@ def _metric_rows(release: Release, columns: dict[int, TrustColumns]) -> list[Dat
 
 
 def _domain_rows(
-    release: Release, results: list[TrustResult], columns: dict[int, TrustColumns]
+    release: Release,
+    results: list[TrustResult],
+    columns: dict[int, TrustColumns],
+    synthetic: SyntheticValues,
 ) -> list[DataFileRow]:
     rows = []
     for domain in release_domains(release):
@@ -239,6 +251,7 @@ def _domain_rows(
                         "score",
                         result.domain_scores[domain.slug],
                         int(rank),
+                        synthetic.row(result.trust_id),
                     )
                 )
             if domain.slug in result.domain_segments:
@@ -249,13 +262,19 @@ def _domain_rows(
                         "segment",
                         result.domain_segments[domain.slug],
                         None,
+                        synthetic.row(result.trust_id),
                     )
                 )
     return rows
 
 
 def _derived(
-    trust: TrustColumns, domain: Domain, kind: str, value: float | int, rank: int | None
+    trust: TrustColumns,
+    domain: Domain,
+    kind: str,
+    value: float | int,
+    rank: int | None,
+    synthetic: bool,
 ) -> DataFileRow:
     code = domain.score_code if kind == "score" else domain.segment_code
     label = f"{domain.name} domain {kind}"
@@ -264,7 +283,7 @@ def _derived(
         domain=domain.name,
         sub_domain=label,
         metric_id=code or f"{domain.slug}-{kind}",
-        description=label,
+        description=label + (DERIVED_MARK if synthetic else ""),
         reporting_date=trust.quarter,
         units=kind,
         value=value,
@@ -273,7 +292,7 @@ def _derived(
 
 
 def _summary_rows(
-    results: list[TrustResult], columns: dict[int, TrustColumns]
+    results: list[TrustResult], columns: dict[int, TrustColumns], synthetic: SyntheticValues
 ) -> list[DataFileRow]:
     scored = [r for r in results if r.average_score is not None]
     average_ranks = ranks_of(
@@ -300,7 +319,8 @@ def _summary_rows(
                     domain=SUMMARY,
                     sub_domain=SUMMARY,
                     metric_id=metric_id,
-                    description=description,
+                    description=description
+                    + (DERIVED_MARK if synthetic.row(result.trust_id) else ""),
                     reporting_date=columns[result.trust_id].quarter,
                     units=units,
                     value=value,

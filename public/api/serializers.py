@@ -12,7 +12,27 @@ from rest_framework import serializers
 from metrics.models import Domain, Framework, Metric, MetricDefinition
 from public.uncertainty import is_segment_uncertain
 from releases.models import Release, TrustResult
+from releases.synthetic import NOTHING_SYNTHETIC, SyntheticValues, synthetic_values_of
 from trusts.models import Trust
+
+# Serializer context keys: release id -> what of it is synthetic (filled as releases are
+# serialized, a list at a time); metric ids with synthetic values in the releases in question.
+SYNTHETIC_RELEASES = "synthetic_releases"
+SYNTHETIC_METRICS = "synthetic_metric_ids"
+SYNTHETIC_HELP = (
+    "Synthetic: generated for demonstration, not published NHS England data (NHS England's "
+    "acute and ambulance metric values are not public). Scores, averages, segments and ranks "
+    "computed from a synthetic value are synthetic too."
+)
+
+
+def synthetic_of(context: dict[str, Any], release_id: int) -> SyntheticValues:
+    """What of a release is synthetic: as the view loaded it for every release in the
+    response at once, or else loaded now."""
+    known = context.setdefault(SYNTHETIC_RELEASES, {})
+    if release_id not in known:
+        known.update(synthetic_values_of(Release.objects.filter(pk=release_id)))
+    return known.get(release_id, NOTHING_SYNTHETIC)
 
 
 def _number(**kwargs: Any) -> serializers.DecimalField:
@@ -39,6 +59,16 @@ DOMAIN_SEGMENTS_HELP = (
 )
 
 
+class ReleaseListSerializer(serializers.ListSerializer):
+    """Releases, with what of each is synthetic loaded for them all at once."""
+
+    def to_representation(self, data: Any) -> list[dict[str, Any]]:
+        releases = list(data.all() if hasattr(data, "all") else data)
+        known = self.context.setdefault(SYNTHETIC_RELEASES, {})
+        known.update(synthetic_values_of(r for r in releases if r.pk not in known))
+        return super().to_representation(releases)
+
+
 class ReleaseSerializer(serializers.ModelSerializer):
     """A published, superseded or withdrawn release; thresholds only where numbers may show."""
 
@@ -61,11 +91,20 @@ class ReleaseSerializer(serializers.ModelSerializer):
     thresholds = serializers.SerializerMethodField()
     domain_thresholds = serializers.SerializerMethodField()
     likely_range_replicates = serializers.SerializerMethodField()
+    is_synthetic = serializers.SerializerMethodField(
+        help_text="Whether any value in this table, or any score, average, segment or rank "
+        f"computed from one, is synthetic. {SYNTHETIC_HELP} Null for a withdrawn release."
+    )
+    synthetic_metrics = serializers.SerializerMethodField(
+        help_text="Codes of the metrics with synthetic values (or scores computed from "
+        "synthetic values) in this table; empty when none. Null for a withdrawn release."
+    )
     page_url = serializers.SerializerMethodField()
     rows_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Release
+        list_serializer_class = ReleaseListSerializer
         fields = [
             "id",
             "peer_group",
@@ -85,6 +124,8 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "thresholds",
             "domain_thresholds",
             "likely_range_replicates",
+            "is_synthetic",
+            "synthetic_metrics",
             "page_url",
             "rows_url",
         ]
@@ -132,6 +173,18 @@ class ReleaseSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_likely_range_replicates(self, release: Release) -> int | None:
         return None if self._withdrawn(release) else release.replicates
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_is_synthetic(self, release: Release) -> bool | None:
+        if self._withdrawn(release):
+            return None
+        return synthetic_of(self.context, release.pk).release
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField(), allow_null=True))
+    def get_synthetic_metrics(self, release: Release) -> list[str] | None:
+        if self._withdrawn(release):
+            return None
+        return list(synthetic_of(self.context, release.pk).metric_codes)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_page_url(self, release: Release) -> str:
@@ -187,6 +240,10 @@ class LeagueTableRowSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text=DOMAIN_SEGMENTS_HELP,
     )
+    is_synthetic = serializers.SerializerMethodField(
+        help_text="Whether any score counted in this trust's average (and so its average, "
+        f"segment and rank) comes from synthetic values. {SYNTHETIC_HELP}"
+    )
     trust_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -213,9 +270,13 @@ class LeagueTableRowSerializer(serializers.ModelSerializer):
             "movement",
             "domain_scores",
             "domain_segments",
+            "is_synthetic",
             "trust_url",
         ]
         read_only_fields = fields
+
+    def get_is_synthetic(self, row: TrustResult) -> bool:
+        return synthetic_of(self.context, row.release_id).row(row.trust_id)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_trust_url(self, row: TrustResult) -> str:
@@ -269,6 +330,10 @@ class TrustHistorySerializer(serializers.ModelSerializer):
         read_only=True,
         help_text=DOMAIN_SEGMENTS_HELP,
     )
+    is_synthetic = serializers.SerializerMethodField(
+        help_text="Whether the trust's result in this table comes from synthetic values. "
+        + SYNTHETIC_HELP
+    )
 
     class Meta:
         model = TrustResult
@@ -288,11 +353,15 @@ class TrustHistorySerializer(serializers.ModelSerializer):
             "in_recovery_support",
             "domain_scores",
             "domain_segments",
+            "is_synthetic",
         ]
         read_only_fields = fields
 
     def get_segment_uncertain(self, row: TrustResult) -> bool:
         return is_segment_uncertain(row, row.release)
+
+    def get_is_synthetic(self, row: TrustResult) -> bool:
+        return synthetic_of(self.context, row.release_id).row(row.trust_id)
 
 
 class TrustDetailSerializer(TrustSerializer):
@@ -304,26 +373,91 @@ class TrustDetailSerializer(TrustSerializer):
 
     @extend_schema_field(TrustHistorySerializer(many=True))
     def get_history(self, trust: Trust) -> list[dict[str, Any]]:
-        return TrustHistorySerializer(self.context["history"], many=True).data
+        return TrustHistorySerializer(self.context["history"], many=True, context=self.context).data
 
 
 class MetricSerializer(serializers.ModelSerializer):
     direction = serializers.ChoiceField(choices=Metric.Direction.choices, read_only=True)
+    is_synthetic = serializers.SerializerMethodField(
+        help_text="Whether the metric is a demonstration metric, or any of its values (or "
+        "scores computed from them) in the published tables is synthetic; in a framework, "
+        f"in the tables computed with that framework. {SYNTHETIC_HELP}"
+    )
 
     class Meta:
         model = Metric
         fields = ["code", "name", "unit", "direction", "is_patient_experience", "is_synthetic"]
         read_only_fields = fields
 
+    def get_is_synthetic(self, metric: Metric) -> bool:
+        return metric.is_synthetic or metric.pk in self.context.get(SYNTHETIC_METRICS, ())
+
+
+class MetricReleaseSerializer(serializers.Serializer):
+    """A published or superseded table that scores a metric, and whether its values of the
+    metric are synthetic there."""
+
+    id = serializers.IntegerField()
+    peer_group = serializers.CharField()
+    quarter = serializers.CharField()
+    revision = serializers.IntegerField()
+    status = serializers.CharField()
+    is_synthetic = serializers.BooleanField(
+        help_text="Whether the metric's values in this table, or scores computed from them, "
+        "are synthetic."
+    )
+    url = serializers.URLField(help_text="The release in this API.")
+
+
+class MetricDetailSerializer(MetricSerializer):
+    releases = serializers.SerializerMethodField(
+        help_text="Every published or superseded table computed with a framework that "
+        "defines this metric, newest first, with whether its values there are synthetic."
+    )
+
+    class Meta(MetricSerializer.Meta):
+        fields = [*MetricSerializer.Meta.fields, "releases"]
+        read_only_fields = fields
+
+    @extend_schema_field(MetricReleaseSerializer(many=True))
+    def get_releases(self, metric: Metric) -> list[dict[str, Any]]:
+        request = self.context.get("request")
+        known = self.context.get(SYNTHETIC_RELEASES, {})
+        answers = []
+        for release in self.context.get("releases_by_metric", {}).get(metric.pk, []):
+            path = reverse("api:release-detail", kwargs={"pk": release.pk})
+            answers.append(
+                {
+                    "id": release.pk,
+                    "peer_group": release.peer_group.slug,
+                    "quarter": release.quarter.slug,
+                    "revision": release.revision,
+                    "status": release.status,
+                    "is_synthetic": known.get(release.pk, NOTHING_SYNTHETIC).metric(metric.pk),
+                    "url": request.build_absolute_uri(path) if request else path,
+                }
+            )
+        return MetricReleaseSerializer(answers, many=True).data
+
 
 class DefinitionSerializer(serializers.ModelSerializer):
-    metric = MetricSerializer(read_only=True)
+    metric = serializers.SerializerMethodField()
     params = serializers.JSONField(read_only=True)
 
     class Meta:
         model = MetricDefinition
         fields = ["metric", "sub_domain", "method", "params", "pool", "counted", "assumptions"]
         read_only_fields = fields
+
+    @extend_schema_field(MetricSerializer)
+    def get_metric(self, definition: MetricDefinition) -> dict[str, Any]:
+        # Synthetic as far as the tables of this definition's framework go.
+        by_framework = self.context.get("synthetic_metrics_by_framework", {})
+        context = {
+            **self.context,
+            SYNTHETIC_METRICS: by_framework.get(definition.framework_id, set()),
+        }
+        return MetricSerializer(definition.metric, context=context).data
 
 
 class DomainSerializer(serializers.ModelSerializer):

@@ -17,11 +17,12 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from metrics.models import Framework, Metric
+from metrics.models import Framework, Metric, MetricDefinition
 from public import selectors
 from public.api import serializers
 from public.filtersets import LeagueTableFilterSet
 from releases.models import Release, TrustResult
+from releases.synthetic import synthetic_values_of
 from trusts.models import Trust
 
 # Every operation may answer these, in JSON; `documented_errors` adds them to the schema.
@@ -229,16 +230,24 @@ class LeagueTableRowList(CachedPublicMixin, generics.ListAPIView):
     pagination_class = PublicPagination
     queryset = TrustResult.objects.none()  # for the schema; get_queryset scopes it
 
+    release: Release | None = None
+
     def get_queryset(self) -> QuerySet[TrustResult]:
         if getattr(self, "swagger_fake_view", False):
             return TrustResult.objects.none()
         try:
-            release = selectors.readable_release(self.kwargs["release_id"])
+            self.release = selectors.readable_release(self.kwargs["release_id"])
         except selectors.ReleaseWithdrawn as withdrawn:
             raise Withdrawn(withdrawn.release) from None
         return selectors.league_table_rows(
-            release, Release.objects.published().previous_of(release)
+            self.release, Release.objects.published().previous_of(self.release)
         )
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        if self.release is not None:
+            context[serializers.SYNTHETIC_RELEASES] = synthetic_values_of([self.release])
+        return context
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.list(request, *args, **kwargs)
@@ -284,7 +293,7 @@ class TrustViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
         if self.action == "retrieve" and "ods_code" in self.kwargs:
-            context["history"] = list(
+            history = list(
                 TrustResult.objects.filter(
                     trust__ods_code__iexact=self.kwargs["ods_code"],
                     release__status=Release.Status.PUBLISHED,
@@ -292,19 +301,54 @@ class TrustViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
                 .select_related("release", "release__quarter")
                 .order_by("-release__quarter__year_start", "-release__quarter__number")
             )
+            context["history"] = history
+            context[serializers.SYNTHETIC_RELEASES] = synthetic_values_of(
+                row.release for row in history
+            )
         return context
 
 
 @extend_schema_view(
     list=extend_schema(summary="Metrics"),
-    retrieve=extend_schema(summary="A metric", responses={200: serializers.MetricSerializer}),
+    retrieve=extend_schema(
+        summary="A metric, with the published tables that score it",
+        responses={200: serializers.MetricDetailSerializer},
+    ),
 )
 class MetricViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
+    """Metrics; each says whether its values are synthetic, overall and table by table."""
+
     lookup_field = "code"
     lookup_value_regex = "[A-Za-z0-9]+"
-    serializer_class = serializers.MetricSerializer
+    serializer_class = serializers.MetricDetailSerializer
     pagination_class = PublicPagination
     queryset = Metric.objects.order_by("code")
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        releases = list(
+            Release.objects.readable()
+            .select_related("quarter", "peer_group")
+            .order_by("-quarter__year_start", "-quarter__number", "peer_group", "-revision")
+        )
+        synthetic = synthetic_values_of(releases)
+        by_framework: dict[int, list[Release]] = defaultdict(list)
+        for release in releases:
+            by_framework[release.framework_id].append(release)
+        by_metric: dict[int, list[Release]] = defaultdict(list)
+        for framework_id, metric_id in MetricDefinition.objects.filter(
+            framework_id__in=by_framework
+        ).values_list("framework_id", "metric_id"):
+            by_metric[metric_id].extend(by_framework[framework_id])
+        order = {release.pk: index for index, release in enumerate(releases)}
+        for scored in by_metric.values():
+            scored.sort(key=lambda release: order[release.pk])
+        context[serializers.SYNTHETIC_RELEASES] = synthetic
+        context[serializers.SYNTHETIC_METRICS] = {
+            metric_id for values in synthetic.values() for metric_id in values.metrics
+        }
+        context["releases_by_metric"] = by_metric
+        return context
 
 
 @extend_schema_view(
@@ -335,4 +379,14 @@ class FrameworkViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
         ):
             by_framework[release.framework_id].append(release)
         context["releases_by_framework"] = by_framework
+        synthetic = synthetic_values_of(
+            release for releases in by_framework.values() for release in releases
+        )
+        context[serializers.SYNTHETIC_RELEASES] = synthetic
+        context["synthetic_metrics_by_framework"] = {
+            framework_id: {
+                metric_id for release in releases for metric_id in synthetic[release.pk].metrics
+            }
+            for framework_id, releases in by_framework.items()
+        }
         return context

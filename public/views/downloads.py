@@ -11,6 +11,7 @@ from public import exports, selectors
 from public.caching import cached_public
 from releases.models import Release
 from releases.selectors import league_table_csv, trust_data_csv
+from releases.synthetic import synthetic_values
 
 # File name -> (content type, builder from a readable release to bytes).
 FORMATS: dict[str, tuple[str, Callable[[Release], bytes]]] = {
@@ -35,10 +36,14 @@ FORMATS: dict[str, tuple[str, Callable[[Release], bytes]]] = {
 }
 
 
-def attachment_name(release: Release, filename: str) -> str:
+def attachment_name(release: Release, filename: str, synthetic: bool = False) -> str:
+    """The saved file's name: which table, which revision, and whether it holds synthetic
+    values, so that even NHS England's league-table CSV, which has nowhere inside to say so,
+    is not taken for real data once saved."""
     stem, _, extension = filename.rpartition(".")
     revision = f"-revision-{release.revision}" if release.revision > 1 else ""
-    return f"{release.peer_group.slug}-{release.quarter.slug}{revision}-{stem}.{extension}"
+    marked = "-synthetic" if synthetic else ""
+    return f"{release.peer_group.slug}-{release.quarter.slug}{revision}-{stem}{marked}.{extension}"
 
 
 @require_safe
@@ -64,7 +69,8 @@ def download(
         )
     content_type, build = FORMATS[filename]
     response = HttpResponse(build(release), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{attachment_name(release, filename)}"'
+    name = attachment_name(release, filename, synthetic_values(release).release)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Link"] = (
         "<https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/>; "
         'rel="license"'

@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from metrics.models import MetricDefinition, Observation
+from metrics.models import MetricDefinition
 from metrics.units import quantity
 from public import selectors, trust_context
 from public.caching import cached_public
@@ -29,6 +29,7 @@ from releases.engine.bootstrap import LIKELY_RANGE_PERCENTILES
 from releases.engine.segments import SEGMENT_FINANCIAL_OVERRIDE, SEGMENT_RECOVERY_SUPPORT
 from releases.models import Release, TrustResult
 from releases.selectors import thresholds_by_domain
+from releases.synthetic import synthetic_values, synthetic_values_of
 
 # What a segment means, in plain words (NHS Oversight Framework 2025/26).
 SEGMENT_MEANINGS = {
@@ -132,20 +133,6 @@ def segment_meanings() -> list[tuple[int, str]]:
     return sorted(SEGMENT_MEANINGS.items())
 
 
-def contains_synthetic(release: Release) -> bool:
-    """Whether any value behind the release is synthetic (a demonstration, not NHS data)."""
-    return (
-        MetricDefinition.objects.filter(
-            framework_id=release.framework_id, metric__is_synthetic=True
-        ).exists()
-        or Observation.objects.filter(
-            quarter_id=release.quarter_id,
-            trust__peer_group_id=release.peer_group_id,
-            is_synthetic=True,
-        ).exists()
-    )
-
-
 def withdrawn_notice(request: HttpRequest, release: Release) -> HttpResponse:
     return render(request, "public/withdrawn.html", {"release": release}, status=410)
 
@@ -154,7 +141,9 @@ def withdrawn_notice(request: HttpRequest, release: Release) -> HttpResponse:
 @cached_public
 def home(request: HttpRequest) -> HttpResponse:
     tables = []
-    for release in selectors.latest_published_by_peer_group():
+    latest = selectors.latest_published_by_peer_group()
+    synthetic = synthetic_values_of(latest)
+    for release in latest:
         rows = list(
             TrustResult.objects.filter(release=release)
             .select_related("trust")
@@ -169,7 +158,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "release": release,
                 "rows": rows,
                 "segment_counts": sorted(counts.items()),
-                "synthetic": contains_synthetic(release),
+                "synthetic": synthetic[release.pk].release,
             }
         )
     return render(
@@ -215,7 +204,9 @@ def league_table(
         trusts=Count("pk"), ranks=Max("rank_high")
     )
     most_rank = max(totals["ranks"] or 1, totals["trusts"] or 1, 2)
+    synthetic = synthetic_values(release)
     for row in rows:
+        row.synthetic = synthetic.row(row.trust_id)
         row.rank_interval = interval(row.rank_low, row.rank_high, row.rank, 1, most_rank)
         row.average_interval = average_interval(row, release)
         row.possible_segments = possible_segments(row, release)
@@ -259,7 +250,7 @@ def league_table(
         "filters_applied": filters_applied,
         "revisions": revisions,
         "is_current": release.status == Release.Status.PUBLISHED,
-        "synthetic": contains_synthetic(release),
+        "synthetic": synthetic.release,
         "downloads": [(name, label, _download_url(release, name)) for name, label in DOWNLOADS],
         "segment_meanings": segment_meanings(),
         "most_rank": most_rank,
@@ -281,6 +272,9 @@ def league_table_domains(
     except selectors.ReleaseWithdrawn as withdrawn:
         return withdrawn_notice(request, withdrawn.release)
     grid = selectors.domain_grid(release)
+    synthetic = synthetic_values(release)
+    for row in grid.rows:
+        row.synthetic = synthetic.row(row.result.trust_id)
     return render(
         request,
         "public/league_table_domains.html",
@@ -289,7 +283,7 @@ def league_table_domains(
             "grid": grid,
             "is_current": release.status == Release.Status.PUBLISHED,
             "table_url": revision_url(release),
-            "synthetic": contains_synthetic(release),
+            "synthetic": synthetic.release,
             "data_file_url": _download_url(release, "trust-data.csv"),
             "segment_meanings": [(n, SEGMENT_MEANINGS[n]) for n in range(1, 5)],
         },
@@ -399,18 +393,14 @@ def history_chart(history: list[TrustResult], peers: dict[int, int]) -> dict[str
 def trust(request: HttpRequest, ods_code: str) -> HttpResponse:
     trust_ = selectors.trust_or_404(ods_code)
     page = selectors.trust_page(trust_)
-    # A value is synthetic as its observation says; a metric's own flag covers values without one.
-    observed: dict[int, bool] = {}
-    if page.release is not None:
-        observed = dict(
-            Observation.objects.filter(
-                quarter_id=page.release.quarter_id, trust=trust_
-            ).values_list("metric_id", "is_synthetic")
-        )
+    synthetic = synthetic_values_of(row.release for row in page.history)
+    current = synthetic.get(page.release.pk) if page.release else None
     for block in page.domains:
         for line in block.lines:
             unit = line.metric.unit
-            line.synthetic = observed.get(line.definition.metric_id, line.is_synthetic)
+            line.synthetic = bool(
+                current and line.result and current.result(trust_.pk, line.definition.metric_id)
+            )
             line.value_display = quantity(line.result.value, unit) if line.result else ""
             line.median_display = quantity(line.peer.median, unit) if line.peer else ""
             if line.peer and line.peer.lower_quartile is not None:
@@ -425,6 +415,7 @@ def trust(request: HttpRequest, ods_code: str) -> HttpResponse:
         line.median_display = quantity(line.peer_median, line.measure.unit)
     peers = page.peers_by_release
     for row in page.history:
+        row.synthetic = synthetic[row.release_id].row(trust_.pk)
         row.possible_segments = possible_segments(row, row.release)
         row.peers_ranked = peers.get(row.release_id)
     lessons = learning_from_peers(
@@ -433,6 +424,9 @@ def trust(request: HttpRequest, ods_code: str) -> HttpResponse:
     for lesson in lessons:
         for exemplar in lesson.exemplars:
             exemplar.value_display = quantity(exemplar.result.value, lesson.line.metric.unit)
+            exemplar.synthetic = bool(
+                current and current.result(exemplar.trust.pk, lesson.line.definition.metric_id)
+            )
     feedback = trust_context.patient_feedback(trust_)
     result = page.result
     context = {
@@ -444,6 +438,8 @@ def trust(request: HttpRequest, ods_code: str) -> HttpResponse:
         "survey_reports_url": trust_context.SURVEY_BENCHMARKS_URL,
         "result": result,
         "release": page.release,
+        "synthetic": bool(current and current.release),
+        "synthetic_row": bool(result and current and current.row(trust_.pk)),
         "rank_interval": interval(
             result.rank_low, result.rank_high, result.rank, 1, max(page.peers_ranked, 2)
         )
@@ -543,10 +539,17 @@ def _signed(value: Any) -> str:
 @cached_public
 def methodology(request: HttpRequest) -> HttpResponse:
     methods = selectors.methodology()
+    synthetic = synthetic_values_of(release for method in methods for release in method.releases)
     for method in methods:
+        # A metric is marked where any table computed with this framework has synthetic values
+        # of it (or scores computed from them).
+        marked = {
+            metric_id for release in method.releases for metric_id in synthetic[release.pk].metrics
+        }
         for _, definitions in method.domains:
             for definition in definitions:
                 definition.rule_text = describe_rule(definition)
+                definition.synthetic = definition.metric_id in marked
         for release in method.releases:
             release.framework_thresholds = method.thresholds.get(release.quarter_id)
             release.t1_display, release.t2_display, release.t3_display = (
@@ -581,7 +584,11 @@ def releases(request: HttpRequest) -> HttpResponse:
     )
     # "Current" is each peer group's latest published table; older quarters are "Published".
     current = {release.pk for release in selectors.latest_published_by_peer_group()}
+    synthetic = synthetic_values_of(
+        release for release in listed if release.status != Release.Status.WITHDRAWN
+    )
     for release in listed:
+        release.synthetic = release.pk in synthetic and synthetic[release.pk].release
         release.is_current = release.pk in current
         release.public_url = revision_url(release)
         if release.status != Release.Status.WITHDRAWN:
