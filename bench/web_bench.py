@@ -4,7 +4,7 @@ In one run, on a scratch copy of the current database (a copy of the SQLite file
 PostgreSQL database when DATABASE_URL points at PostgreSQL; the demo data is loaded and
 published there if the copy has none; the current database is never changed):
 
-- the app alone: gunicorn as deploy/gunicorn.conf.py runs it (2 threaded workers);
+- the app alone: granian as deploy/serve runs it (2 worker processes);
 - the floor: nginx (Debian's nginx-light, installed if missing, as wrk is) with 2 workers serving
   the very bytes the app answered, as static files;
 - the production front: nginx with deploy/nginx/leaguetable-proxy.conf (its cache) before the app.
@@ -38,13 +38,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
+GRANIAN = str(Path(PYTHON).with_name("granian"))
 SECONDS = int(os.getenv("WEB_BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.getenv("WEB_BENCH_CONNECTIONS", "8"))
 MANY_CONNECTIONS = 256
 SCRATCH_PG = "leaguetable_web_bench"
 PROXY_SNIPPET = ROOT / "deploy" / "nginx" / "leaguetable-proxy.conf"
-GUNICORN_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+SERVE = ROOT / "deploy" / "serve"
 # Issue 14's targets.
 APP_SHARE, APP_P99_MS = 1 / 3, 20.0
 FRONT_SHARE = 0.8
@@ -290,15 +290,15 @@ def main() -> int:
         database = "PostgreSQL" if scratch_pg else "SQLite"
         log(f"data: {found['release']} and the other published tables; {database}; {cache}")
         app = subprocess.Popen(
-            [GUNICORN, "-c", str(GUNICORN_CONFIG), "leaguetable.wsgi", "--log-level", "warning"],
+            [str(SERVE)],
             cwd=ROOT,
-            env=env,
+            env={**env, "GRANIAN": GRANIAN},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         app_base = f"http://127.0.0.1:{app_port}"
-        wait_until_up(app_base + "/", app, "gunicorn")
+        wait_until_up(app_base + "/", app, "granian")
 
         # The floor serves exactly the bytes the app answers (uncompressed: wrk asks for none).
         static = workdir / "static"
@@ -339,8 +339,8 @@ def main() -> int:
         ]
 
         log(
-            f"\nwrk, {CONNECTIONS} connections, {SECONDS} s each; app: gunicorn "
-            f"(deploy/gunicorn.conf.py); nginx: 2 workers, the same bytes from disk; "
+            f"\nwrk, {CONNECTIONS} connections, {SECONDS} s each; app: granian "
+            f"(deploy/serve); nginx: 2 workers, the same bytes from disk; "
             f"front: nginx with deploy/nginx/leaguetable-proxy.conf before the app"
         )
         log(
