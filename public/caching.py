@@ -49,7 +49,7 @@ import brotli
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
-from django.core.handlers.wsgi import get_path_info
+from django.core.handlers.wsgi import WSGIRequest, get_path_info
 from django.core.signals import request_finished, request_started
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -485,9 +485,8 @@ class StoredResponses:
     once a published page has been rendered.
 
     It answers exactly what PublicCacheMiddleware would (the same key, under the generation
-    read in this request) and nothing else: a miss, a throttled API view (its rate limit needs
-    Django's request) or any failure goes to Django unchanged, which renders, stores or fails as
-    it always does.
+    read in this request, the API's rate limit counted the same way) and nothing else: a miss or
+    any failure goes to Django unchanged, which renders, stores or fails as it always does.
     """
 
     def __init__(self, application: Callable[..., Iterable[bytes]]) -> None:
@@ -509,7 +508,7 @@ class StoredResponses:
     def stored_answer(environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes] | None:
         try:
             policy = policy_for(get_path_info(environ))
-            if policy is None or policy.throttled_view is not None:
+            if policy is None:
                 return None
             # As Django's handler does: its receivers drop a database connection past its age
             # or broken, so the generation is read on a healthy one.
@@ -518,9 +517,14 @@ class StoredResponses:
                 stored = lookup(request_key(environ, policy.vary, generation()))
             finally:
                 request_finished.send(sender=StoredResponses)
+            if stored is None:
+                return None
+            if policy.throttled_view is not None:
+                # The API's rate limit counts stored answers too, as the middleware does.
+                refusal = throttled(WSGIRequest(environ), policy.throttled_view)
+                if refusal is not None:
+                    return refusal.status_code, list(refusal.items()), refusal.content
         except Exception:  # Django's own path answers, and reports the fault
-            return None
-        if stored is None:
             return None
         return stored.answer(
             policy.vary,

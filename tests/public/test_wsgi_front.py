@@ -157,13 +157,19 @@ def test_only_requests_django_accepted_are_ever_answered(front, django_app, publ
     assert django_app.calls == 4
 
 
-def test_throttled_api_views_always_go_through_django(front, django_app, published):
+def test_stored_api_answers_count_towards_the_rate_limit(front, django_app, published, monkeypatch):
+    from rest_framework.throttling import AnonRateThrottle
+
+    monkeypatch.setattr(
+        AnonRateThrottle, "THROTTLE_RATES", {**AnonRateThrottle.THROTTLE_RATES, "anon": "3/minute"}
+    )
     url = "/api/v1/releases/"
-    first = get(front, url)
-    again = get(front, url)
-    assert first.status == again.status == 200
-    assert again.body == first.body
-    assert django_app.calls == 2  # the rate limit needs Django's request, so it is counted
+    answers = [get(front, url) for _ in range(5)]
+    assert [answer.status for answer in answers] == [200, 200, 200, 429, 429]
+    assert answers[1].body == answers[0].body
+    assert django_app.calls == 1  # the first rendered it; the front answered and counted the rest
+    assert "retry-after" in answers[3].headers
+    assert b"Request was throttled" in answers[3].body
 
 
 def test_a_database_fault_in_the_front_goes_to_django(front, django_app, published, monkeypatch):
