@@ -13,6 +13,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject, HistoricalChanges, ModelChange
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from adminkit.refusals import ExplainedRefusals
+
 
 class ReasonedChangeForm(forms.ModelForm):
     """Every edit of an existing row says why, for the history."""
@@ -45,9 +47,10 @@ class ReadableChanges(HistoricalRecordContextHelper):
         return super().prepare_delta_change_value(change, value)
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
+class HistoryAdmin(ExplainedRefusals, SimpleHistoryAdmin):
     """Every admin with a history page: changes read as above, and (in the template
-    simple_history/object_history_list.html) a change nobody made by hand is by "system"."""
+    simple_history/object_history_list.html) a change nobody made by hand is by "system";
+    refusals say why (adminkit.refusals)."""
 
     def get_historical_record_context_helper(
         self, request: HttpRequest, historical_record: HistoricalChanges

@@ -76,6 +76,11 @@ def reason_action(
 
 class ReasonedAdmin(ReasonedHistoryAdmin):
     decide_permission = ""
+    never = {
+        "delete": "Freedoms, support plans and their actions are never deleted: their history "
+        "is the record. End one by its status instead, with a reason, from the list's actions "
+        "(decline, revoke or expire a freedom; decline or close a plan).",
+    }
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(self.decide_permission)
@@ -184,6 +189,10 @@ class ReviewOverdueFilter(admin.SimpleListFilter):
 
 @admin.register(FreedomType)
 class FreedomTypeAdmin(HistoryAdmin):
+    never = {
+        "delete": "A kind of freedom is never deleted: grants name it and its history is the "
+        "record. Untick “Is active” to stop proposing it.",
+    }
     list_display = ["name", "slug", "is_active", "display_order"]
     list_editable = ["is_active", "display_order"]
     prepopulated_fields = {"slug": ["name"]}
@@ -194,6 +203,11 @@ class FreedomTypeAdmin(HistoryAdmin):
 
 @admin.register(FreedomGrant)
 class FreedomGrantAdmin(ReasonedAdmin):
+    never = {
+        **ReasonedAdmin.never,
+        "add": "Freedoms are proposed from a published league table to the trusts it makes "
+        "eligible, never typed in: decide on the proposals in this list.",
+    }
     decide_permission = "interventions.decide_freedomgrant"
     list_display = [
         "trust",
@@ -334,6 +348,11 @@ class ExitCriterionInline(ScopedInlineMixin, admin.TabularInline):
 
 @admin.register(SupportPlan)
 class SupportPlanAdmin(ReasonedAdmin):
+    never = {
+        **ReasonedAdmin.never,
+        "add": "Support plans are proposed from a published league table for the trusts it "
+        "places in segment 4 or 5, never typed in: decide on the proposals in this list.",
+    }
     decide_permission = "interventions.decide_supportplan"
     list_display = [
         "trust",
@@ -474,6 +493,10 @@ class ActionUpdateInline(admin.TabularInline):
 
 @admin.register(SupportAction)
 class SupportActionAdmin(ReasonedAdmin):
+    never = {
+        **ReasonedAdmin.never,
+        "add": "Actions are added on their support plan's page, under “Actions”.",
+    }
     decide_permission = "interventions.decide_supportplan"
     list_display = [
         "description_short",
@@ -549,6 +572,10 @@ class SupportActionAdmin(ReasonedAdmin):
 
 @admin.register(CriterionEvaluation)
 class CriterionEvaluationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    read_only_reason = (
+        "Whether an exit criterion was met is worked out from each published release, with the "
+        "figures that decided it, and never edited: change the criterion on its plan instead."
+    )
     list_display = ["criterion", "release", "met", "summary", "evaluated_at"]
     list_filter = ["met", "release__quarter", "release__peer_group"]
     list_select_related = [

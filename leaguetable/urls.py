@@ -21,7 +21,9 @@ urlpatterns = [
     path("", include("public.urls")),
 ]
 
-# The APIs answer in JSON even where no view was found (a malformed id, an unknown path).
+# The APIs answer in JSON even where no view was found (a malformed id, an unknown path);
+# a refusal says why, in the admin on the admin's own page.
 handler400 = errors.bad_request
+handler403 = errors.permission_denied
 handler404 = errors.page_not_found
 handler500 = errors.server_error

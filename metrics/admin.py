@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString
 
 from adminkit.history import HistoryAdmin, ReasonedHistoryAdmin
 from adminkit.readonly import ReadOnlyAdminMixin
+from adminkit.refusals import ExplainedRefusals, RefusingInlineFormSet
 from metrics.admin_display import tag
 from metrics.imports.uploads import UPLOAD_PERMISSION, UploadForm, confirm_upload, receive_upload
 from metrics.models import (
@@ -40,11 +41,13 @@ class QuarterAdmin(admin.ModelAdmin):
 
 class DomainInline(admin.TabularInline):
     model = Domain
+    formset = RefusingInlineFormSet
     extra = 0
 
 
 class ThresholdsInline(admin.TabularInline):
     model = Thresholds
+    formset = RefusingInlineFormSet
     extra = 0
     fields = ["quarter", "method", "t1", "t2", "t3", "source"]
     list_select_related = ["quarter"]
@@ -54,6 +57,7 @@ class DomainThresholdsInline(admin.TabularInline):
     """Beside the overall thresholds: three per domain and quarter (METHODOLOGY 4.6)."""
 
     model = DomainThresholds
+    formset = RefusingInlineFormSet
     extra = 0
     fields = ["quarter", "domain", "method", "t1", "t2", "t3", "source"]
     list_select_related = ["quarter", "domain"]
@@ -139,7 +143,13 @@ class DomainThresholdsAdmin(ReasonedHistoryAdmin):
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(ExplainedRefusals, admin.ModelAdmin):
+    never = {
+        "add": "Files arrive through the upload page (Import runs → “Upload a data file”): "
+        "each is checked before you confirm it, never typed in.",
+        "change": "An import's record is the provenance of the data it loaded and is never "
+        "changed: to correct the data, upload a corrected file.",
+    }
     change_list_template = "admin/uploads/importrun_change_list.html"
     list_display = [
         "started_at",
@@ -237,6 +247,11 @@ class TrustQuarterStatusAdmin(ReasonedHistoryAdmin):
 class ComplaintsYearAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     """KO41a complaints: written only by their importer, so a change is always a new file."""
 
+    read_only_reason = (
+        "Complaints are written only by their importer, from NHS England's KO41a file: to "
+        "change them, upload a corrected file."
+    )
+
     list_display = ["trust", "year", "new", "resolved", "upheld", "partly_upheld", "not_upheld"]
     list_filter = ["year", "trust__peer_group"]
     list_select_related = ["trust"]
@@ -246,6 +261,11 @@ class ComplaintsYearAdmin(ReadOnlyAdminMixin, HistoryAdmin):
 @admin.register(SurveySectionResult)
 class SurveySectionResultAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     """CQC survey sections: written only by their importer, so a change is always a new file."""
+
+    read_only_reason = (
+        "Survey results are written only by their importer, from CQC's benchmark file: to "
+        "change them, upload a corrected file."
+    )
 
     list_display = ["trust", "survey", "year", "section", "mean", "band"]
     list_filter = ["survey", "year", "section", "band"]

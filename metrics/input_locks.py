@@ -23,11 +23,11 @@ class InputLock(Protocol):
         self, trust_ids: Iterable[int], quarter: Any, metric_ids: Iterable[int] | None = None
     ) -> None: ...
 
-    def release_fixing_framework(self, framework_ids: Iterable[int]) -> Any | None: ...
+    def releases_fixing_framework(self, framework_ids: Iterable[int]) -> list[Any]: ...
 
-    def release_fixing_thresholds(self, framework_id: int, quarter_id: int) -> Any | None: ...
+    def releases_fixing_thresholds(self, framework_id: int, quarter_id: int) -> list[Any]: ...
 
-    def release_fixing_metrics(self, metric_ids: Iterable[int]) -> Any | None: ...
+    def releases_fixing_metrics(self, metric_ids: Iterable[int]) -> list[Any]: ...
 
 
 _registered: InputLock | None = None
@@ -56,16 +56,16 @@ def assert_observations_editable(
         _registered.assert_observations_editable(trust_ids, quarter, metric_ids)
 
 
-def release_fixing_framework(framework_ids: Iterable[int]) -> Any | None:
-    """A signed-off release scored with one of these framework versions, if any."""
-    return _registered.release_fixing_framework(framework_ids) if _registered else None
+def releases_fixing_framework(framework_ids: Iterable[int]) -> list[Any]:
+    """The signed-off releases scored with one of these framework versions, oldest first."""
+    return _registered.releases_fixing_framework(framework_ids) if _registered else []
 
 
-def release_fixing_thresholds(framework_id: int, quarter_id: int) -> Any | None:
-    """A signed-off release that used this framework's thresholds for this quarter, if any."""
-    return _registered.release_fixing_thresholds(framework_id, quarter_id) if _registered else None
+def releases_fixing_thresholds(framework_id: int, quarter_id: int) -> list[Any]:
+    """The signed-off releases that used this framework's thresholds for this quarter."""
+    return _registered.releases_fixing_thresholds(framework_id, quarter_id) if _registered else []
 
 
-def release_fixing_metrics(metric_ids: Iterable[int]) -> Any | None:
-    """A signed-off release whose framework scores one of these metrics, if any."""
-    return _registered.release_fixing_metrics(metric_ids) if _registered else None
+def releases_fixing_metrics(metric_ids: Iterable[int]) -> list[Any]:
+    """The signed-off releases whose framework scores one of these metrics."""
+    return _registered.releases_fixing_metrics(metric_ids) if _registered else []

@@ -5,10 +5,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from adminkit.errors import Refused
 from metrics import input_locks
 from metrics.scoring_params import validate_params
 from trusts.models import PeerGroup, Trust
@@ -17,10 +18,11 @@ QUARTER_LABEL = re.compile(r"Q([1-4]) (\d{4})/(\d{2})")
 QUARTER_SLUG = re.compile(r"(\d{4})-(\d{2})-q([1-4])")
 
 
-class PublishedFrameworkIsFixed(PermissionDenied):
+class PublishedFrameworkIsFixed(Refused):
     """A write would change what a signed-off release says about how it was scored.
 
-    A PermissionDenied, so a write that slips past the admin's own validation answers 403.
+    A PermissionDenied, so a write that slips past the admin's own validation answers 403 with
+    the reason; `because_of` lists the signed-off releases scored with it.
     """
 
 
@@ -72,8 +74,13 @@ class FrameworkContent(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        self.assert_unfixed(["deleted"])
+        self.assert_deletable()
         return super().delete(*args, **kwargs)
+
+    def assert_deletable(self) -> None:
+        """Raise `PublishedFrameworkIsFixed` if a signed-off release was scored with this row
+        (the admin asks before it offers the deletion)."""
+        self.assert_unfixed(["deleted"])
 
     @classmethod
     def fixed_fields(cls) -> tuple[str, ...]:
@@ -82,10 +89,11 @@ class FrameworkContent(models.Model):
     def validate_before_save(self) -> None:
         """Checks every write must pass, whatever the path (admin, code, bulk update)."""
 
-    def fixing_release(self) -> Any | None:
+    def fixing_releases(self) -> list[Any]:
+        """The signed-off releases that fix this row, oldest first (none: it may change)."""
         raise NotImplementedError
 
-    def refusal(self, release: Any, changed: list[str]) -> str:
+    def refusal(self, releases: list[Any], changed: list[str]) -> str:
         raise NotImplementedError
 
     def changed_fixed_fields(self) -> list[str]:
@@ -103,22 +111,32 @@ class FrameworkContent(models.Model):
     def assert_unfixed(self, changed: list[str]) -> None:
         if not changed:
             return
-        release = self.fixing_release()
-        if release is not None:
-            raise PublishedFrameworkIsFixed(self.refusal(release, changed))
+        releases = self.fixing_releases()
+        if releases:
+            raise PublishedFrameworkIsFixed(self.refusal(releases, changed), because_of=releases)
 
     def clean(self) -> None:
         super().clean()
         changed = self.changed_fixed_fields()
-        if changed and (release := self.fixing_release()) is not None:
-            raise ValidationError(self.refusal(release, changed))
+        if changed and (releases := self.fixing_releases()):
+            raise ValidationError(self.refusal(releases, changed))
 
 
-def _framework_refusal(framework: Any, release: Any, what: str) -> str:
+def named_releases(releases: list[Any], shown: int = 3) -> str:
+    """ "A (published)", "A (published) and B (superseded by a correction)", "A (…), B (…), C
+    (…) and 4 other releases": which releases, each with its status."""
+    names = [f"{r} ({r.get_status_display().lower()})" for r in releases[:shown]]
+    if len(releases) > shown:
+        return f"{', '.join(names)} and {len(releases) - shown} other releases"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _framework_refusal(releases: list[Any], what: str) -> str:
+    """`what` is refused ("How OF0084 is scored in NOF v1 cannot change"), and why."""
+    verb = "was" if len(releases) == 1 else "were"
     return (
-        f"{what} of {framework} cannot change: {release} was computed with it and is "
-        f"{release.get_status_display().lower()}, and a signed-off release keeps the framework "
-        f"it was scored with. {NEW_VERSION_HINT}"
+        f"{what}: {named_releases(releases)} {verb} computed with that framework version, "
+        f"and a signed-off release keeps the framework it was scored with. {NEW_VERSION_HINT}"
     )
 
 
@@ -280,11 +298,14 @@ class Framework(FrameworkContent):
         changed = super().changed_fixed_fields()
         return [] if changed == ["added"] else changed
 
-    def fixing_release(self) -> Any | None:
-        return input_locks.release_fixing_framework([self.pk]) if self.pk else None
+    def fixing_releases(self) -> list[Any]:
+        return input_locks.releases_fixing_framework([self.pk]) if self.pk else []
 
-    def refusal(self, release: Any, changed: list[str]) -> str:
-        return _framework_refusal(self, release, ", ".join(changed).capitalize())
+    def refusal(self, releases: list[Any], changed: list[str]) -> str:
+        if changed == ["deleted"]:
+            return _framework_refusal(releases, f"{self} cannot be deleted")
+        fields = ", ".join(changed).capitalize()
+        return _framework_refusal(releases, f"{fields} of {self} cannot change")
 
 
 class Domain(FrameworkContent):
@@ -314,13 +335,16 @@ class Domain(FrameworkContent):
     def __str__(self) -> str:
         return self.name
 
-    def fixing_release(self) -> Any | None:
-        return input_locks.release_fixing_framework(
+    def fixing_releases(self) -> list[Any]:
+        return input_locks.releases_fixing_framework(
             _framework_ids(self, "framework_id", "framework")
         )
 
-    def refusal(self, release: Any, changed: list[str]) -> str:
-        return _framework_refusal(self.framework, release, f"The domain {self.name}")
+    def refusal(self, releases: list[Any], changed: list[str]) -> str:
+        action = "be deleted" if changed == ["deleted"] else "change"
+        return _framework_refusal(
+            releases, f"The domain {self.name} of {self.framework} cannot {action}"
+        )
 
 
 def _framework_ids(row: models.Model, attname: str, field: str) -> set[int]:
@@ -398,6 +422,7 @@ class Metric(FrameworkContent):
         return [] if changed == ["added"] else changed
 
     def clean(self) -> None:
+        super().clean()  # a signed-off release's metric keeps its code, name, unit, direction
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
             raise ValidationError({"maximum": "The maximum must not be below the minimum."})
         beyond = models.Q()
@@ -436,15 +461,20 @@ class Metric(FrameworkContent):
             return f"{high} or less"
         return "(any number)"
 
-    def fixing_release(self) -> Any | None:
-        return input_locks.release_fixing_metrics([self.pk]) if self.pk else None
+    def fixing_releases(self) -> list[Any]:
+        return input_locks.releases_fixing_metrics([self.pk]) if self.pk else []
 
-    def refusal(self, release: Any, changed: list[str]) -> str:
+    def refusal(self, releases: list[Any], changed: list[str]) -> str:
+        what = (
+            f"{self.code} cannot be deleted"
+            if changed == ["deleted"]
+            else (f"The {', '.join(changed)} of {self.code} cannot change")
+        )
+        verb = "shows" if len(releases) == 1 else "show"
         return (
-            f"The {', '.join(changed)} of {self.code} cannot change: {release} shows it as "
-            f"published (it is {release.get_status_display().lower()}). A metric measured or "
-            "described differently is a new metric, with its own code, in a new framework "
-            "version."
+            f"{what}: {named_releases(releases)} {verb} it as it is, signed off by an approver. "
+            "A metric measured or described differently is a new metric, with its own code, in "
+            "a new framework version."
         )
 
 
@@ -535,17 +565,20 @@ class MetricDefinition(FrameworkContent):
         code = self.metric.code if self.metric_id else ""
         validate_params(self.method, self.params, known, metric=code)
 
-    def fixing_release(self) -> Any | None:
-        return input_locks.release_fixing_framework(
+    def fixing_releases(self) -> list[Any]:
+        return input_locks.releases_fixing_framework(
             _framework_ids(self, "framework_id", "framework")
         )
 
-    def refusal(self, release: Any, changed: list[str]) -> str:
+    def refusal(self, releases: list[Any], changed: list[str]) -> str:
         code = self.metric.code if self.metric_id else "A metric"
-        what = "Adding a metric" if changed == ["added"] else f"How {code} is scored"
-        if changed == ["deleted"]:
-            what = f"Removing {code}"
-        return _framework_refusal(self.framework, release, what)
+        if changed == ["added"]:
+            what = f"{code} cannot be added to {self.framework}"
+        elif changed == ["deleted"]:
+            what = f"{code} cannot be removed from {self.framework}"
+        else:
+            what = f"How {code} is scored in {self.framework} cannot change"
+        return _framework_refusal(releases, what)
 
 
 def check_increasing(values: list[Any]) -> None:
@@ -577,24 +610,27 @@ class ThreeThresholds(FrameworkContent):
             check_increasing([self.t1, self.t2, self.t3])
         super().clean()
 
-    def fixing_release(self) -> Any | None:
+    def fixing_releases(self) -> list[Any]:
         pairs = {(self.framework_id, self.quarter_id)}
         if self.pk is not None:
             pairs |= set(
                 type(self)._base_manager.filter(pk=self.pk).values_list("framework", "quarter")
             )
+        releases = {}
         for framework_id, quarter_id in pairs:
-            release = input_locks.release_fixing_thresholds(framework_id, quarter_id)
-            if release is not None:
-                return release
-        return None
+            for release in input_locks.releases_fixing_thresholds(framework_id, quarter_id):
+                releases[release.pk] = release
+        return list(releases.values())
 
-    def refusal(self, release: Any, changed: list[str]) -> str:
+    def refusal(self, releases: list[Any], changed: list[str]) -> str:
+        first = releases[0]
+        verb = "used" if len(releases) == 1 else "each used"
         return (
-            f"The {self._meta.verbose_name_plural} of {release.framework} for "
-            f"{release.quarter} cannot change: {release} used them and is "
-            f"{release.get_status_display().lower()}. A correction of that release (a new "
-            "revision) can set its own thresholds."
+            f"The {self._meta.verbose_name_plural} of {first.framework} for {first.quarter} "
+            f"cannot {'be deleted' if changed == ['deleted'] else 'change'}: "
+            f"{named_releases(releases)} {verb} them, signed off by an approver. A correction "
+            "of that release (a new revision) can set its own thresholds; a later quarter's "
+            "are added as a new row."
         )
 
 
@@ -784,8 +820,27 @@ class ReleaseInput(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        _assert_inputs_editable(self._input_rows())
+        self.assert_deletable()
         return super().delete(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        if reason := self.fixed_reason():
+            raise ValidationError(reason)
+
+    def assert_deletable(self) -> None:
+        """Raise the lock's `Refused` if a signed-off release used this input (the admin asks
+        before it offers the deletion)."""
+        _assert_inputs_editable(self._input_rows())
+
+    def fixed_reason(self) -> str | None:
+        """Why this input, as it stands or as it was stored, may not change; None if it may.
+        For forms: the same check as `save()`, as a sentence."""
+        try:
+            _assert_inputs_editable(self._input_rows())
+        except Refused as refusal:
+            return refusal.message
+        return None
 
     def _input_rows(self) -> list[tuple[int, int, int | None]]:
         rows = _object_rows([self])
@@ -824,10 +879,16 @@ class Observation(ReleaseInput):
         indexes = [models.Index(fields=["quarter", "metric"])]
 
     def __str__(self) -> str:
-        return f"{self.trust_id}/{self.metric_id}/{self.quarter_id}: {self.value}"
+        # As a regulator names it (the admin's lists select the three related rows).
+        value = self.value_text or (
+            "–" if self.value is None else format(Decimal(str(self.value)).normalize(), "f")
+        )
+        return f"{self.trust.ods_code} {self.metric.code} {self.quarter}: {value}"
 
     def clean(self) -> None:
-        errors = {}
+        errors: dict[str, Any] = {}
+        if reason := self.fixed_reason():
+            errors[NON_FIELD_ERRORS] = reason
         if self.value is not None and self.metric_id is not None:
             problem = self.metric.range_problem(self.value)
             if problem:

@@ -397,6 +397,27 @@ class ReleaseAdmin(HistoryAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def refusal_reason(self, request: HttpRequest, action: str, obj: Any = None) -> str:
+        if obj is not None and obj.status != Release.Status.DRAFT and action == "change":
+            return (
+                f"{obj} is {obj.get_status_display().lower()}: a release past draft is never "
+                "edited. Its state changes only through its transitions (the buttons on its "
+                "page); its numbers change only through a correction, a new revision."
+            )
+        if obj is not None and action == "delete":
+            if obj.status != Release.Status.DRAFT:
+                return (
+                    f"{obj} is {obj.get_status_display().lower()}, and only a draft that was "
+                    "never submitted can be deleted: its audit trail is kept. Withdraw it or "
+                    "start a correction instead (the buttons on its page)."
+                )
+            if obj.transitions.exists():
+                return (
+                    f"{obj} was submitted before and returned, and its audit trail is kept: "
+                    "change it and submit it again instead."
+                )
+        return super().refusal_reason(request, action, obj)
+
     def has_change_history_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Reverting to an old version would restore an old status behind the lifecycle's back.
         return False
@@ -706,6 +727,12 @@ class ReleaseAdmin(HistoryAdmin):
 class ResultAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Results are written only by the computation: never added, changed or deleted here."""
 
+    read_only_reason = (
+        "Results are written only by the computation, never by hand. To change a draft's "
+        "results, change its data or parameters and recompute it. A published release's "
+        "results change only through a correction (“Start a correction” on its page)."
+    )
+
 
 @admin.register(TrustResult)
 class TrustResultAdmin(ResultAdmin):
@@ -750,6 +777,8 @@ class MetricPeerStatisticsAdmin(ResultAdmin):
 class ReleaseTransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every transition of every release: who, when, from what to what, and why."""
 
+    read_only_reason = "An audit entry is never changed or deleted once written."
+
     list_display = ["at", "release", "action", "from_status", "to_status", "user", "reason"]
     list_filter = ["action", "release__peer_group", "release__quarter"]
     list_select_related = ["release__quarter", "release__peer_group", "user"]
@@ -778,6 +807,8 @@ class ReleaseTransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(RefusedTransition)
 class RefusedTransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every refused attempt to move a release, whatever the path it came by."""
+
+    read_only_reason = "An audit entry is never changed or deleted once written."
 
     list_display = ["at", "release", "action", "status", "user", "why", "via"]
     list_filter = ["action", "via", "release__peer_group", "release__quarter"]

@@ -2,21 +2,21 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from adminkit.errors import Refused
 from metrics.models import Framework, Metric, Quarter
 from trusts.models import PeerGroup, Region, Trust
 
 
-class PublishedDataIsFixed(PermissionDenied):
+class PublishedDataIsFixed(Refused):
     """A write would change what a release beyond draft shows or was computed from.
 
-    A PermissionDenied, so the admin and the API answer 403 rather than 500 when one slips
-    past their own checks.
+    A PermissionDenied, so the admin and the API answer 403 with the reason rather than 500
+    when one slips past their own checks; `because_of` lists the releases concerned.
     """
 
 

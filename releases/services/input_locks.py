@@ -75,59 +75,95 @@ def assert_observations_editable(
     if not fixing or not trust_ids:
         return
 
-    used = (
+    used = list(
         TrustResult.objects.filter(release__in=[r.pk for r in fixing], trust_id__in=trust_ids)
         .select_related("release__quarter", "release__peer_group", "trust")
-        .first()
+        .order_by("release__peer_group__display_order", "release__pk", "trust__ods_code")
     )
-    if used is not None:
-        raise PublishedDataIsFixed(_fixed_message(used.release, f"{used.trust.ods_code}'s data"))
+    if used:
+        releases = list({row.release_id: row.release for row in used}.values())
+        codes = sorted({row.trust.ods_code for row in used})
+        raise PublishedDataIsFixed(
+            _fixed_message(releases, f"{_some(codes, 'trusts')}'s data", used[0].release.quarter),
+            because_of=releases,
+        )
     if metric_ids:
-        national = (
+        national = list(
             MetricDefinition.objects.filter(
                 framework_id__in={r.framework_id for r in fixing},
                 metric_id__in=set(metric_ids),
                 pool=MetricDefinition.Pool.NATIONAL,
             )
             .select_related("metric")
-            .first()
+            .order_by("metric__code")
         )
-        if national is not None:
-            release = next(r for r in fixing if r.framework_id == national.framework_id)
+        if national:
+            frameworks = {d.framework_id for d in national}
+            releases = [r for r in fixing if r.framework_id in frameworks]
+            codes = sorted({d.metric.code for d in national})
             raise PublishedDataIsFixed(
-                _fixed_message(release, f"{national.metric.code}, ranked over a national pool,")
+                _fixed_message(
+                    releases,
+                    f"Any trust's {_some(codes, 'metrics')}, ranked over a national pool,",
+                    releases[0].quarter,
+                ),
+                because_of=releases,
             )
 
 
-def _fixed_message(release: Release, what: str) -> str:
-    state = release.get_status_display().lower()
-    return f"{what} for {release.quarter} fed {release}, which is {state}: it cannot change. " + (
-        "Start a correction of that release first."
-        if release.status == Release.Status.PUBLISHED
-        else "Return the release for changes first."
+def _some(names: list[str], noun: str, shown: int = 3) -> str:
+    """ "T001", "T001 and T002", "T001, T002, T003 and 4 other trusts"."""
+    if len(names) <= shown:
+        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{', '.join(names[:shown])} and {len(names) - shown} other {noun}"
+
+
+def _fixed_message(releases: list[Release], what: str, quarter: Any) -> str:
+    """What cannot change, which signed-off releases used it, and how to change it anyway."""
+    named = " and ".join(f"{r} ({r.get_status_display().lower()})" for r in releases[:3])
+    if len(releases) > 3:
+        named += f" and {len(releases) - 3} other releases"
+    published = [r for r in releases if r.status == Release.Status.PUBLISHED]
+    awaiting = [r for r in releases if r.status != Release.Status.PUBLISHED]
+    steps = []
+    if published:
+        steps.append(
+            "start a correction of "
+            + ("it" if len(releases) == 1 else "each published one")
+            + " (“Start a correction” on the release's page)"
+        )
+    if awaiting:
+        steps.append(
+            "return "
+            + ("it" if len(releases) == 1 else "each approved or scheduled one")
+            + " for changes (“Return for changes” on the release's page)"
+        )
+    return (
+        f"{what} for {quarter} fed {named}, signed off by an approver, so it cannot change. "
+        f"To change it, first {' and '.join(steps)}; then correct the data and recompute."
     )
 
 
-def _first_fixing(releases: Any) -> Release | None:
-    return (
+def _fixing(releases: Any) -> list[Release]:
+    return list(
         releases.fixing_frameworks()
         .select_related("quarter", "peer_group", "framework")
         .order_by("quarter__year_start", "quarter__number", "peer_group__display_order", "pk")
-        .first()
+        .distinct()
     )
 
 
-def release_fixing_framework(framework_ids: Iterable[int]) -> Release | None:
+def releases_fixing_framework(framework_ids: Iterable[int]) -> list[Release]:
     ids = {pk for pk in framework_ids if pk is not None}
-    return _first_fixing(Release.objects.filter(framework_id__in=ids)) if ids else None
+    return _fixing(Release.objects.filter(framework_id__in=ids)) if ids else []
 
 
-def release_fixing_thresholds(framework_id: int, quarter_id: int) -> Release | None:
-    return _first_fixing(Release.objects.filter(framework_id=framework_id, quarter_id=quarter_id))
+def releases_fixing_thresholds(framework_id: int, quarter_id: int) -> list[Release]:
+    return _fixing(Release.objects.filter(framework_id=framework_id, quarter_id=quarter_id))
 
 
-def release_fixing_metrics(metric_ids: Iterable[int]) -> Release | None:
+def releases_fixing_metrics(metric_ids: Iterable[int]) -> list[Release]:
     ids = {pk for pk in metric_ids if pk is not None}
     if not ids:
-        return None
-    return _first_fixing(Release.objects.filter(framework__definitions__metric_id__in=ids))
+        return []
+    return _fixing(Release.objects.filter(framework__definitions__metric_id__in=ids))

@@ -170,4 +170,4 @@ class Command(BaseCommand):
 
 
 def _fixed_by_a_release(framework: Any, quarter: Any) -> bool:
-    return input_locks.release_fixing_thresholds(framework.pk, quarter.pk) is not None
+    return bool(input_locks.releases_fixing_thresholds(framework.pk, quarter.pk))

@@ -173,7 +173,7 @@ def test_it_fixes_inputs_from_approval_on(
     observation = fed(release)
     observation.value = Decimal("12.5")
     if fixed:
-        with pytest.raises(PublishedDataIsFixed, match=r"Return the release|Start a correction"):
+        with pytest.raises(PublishedDataIsFixed, match=r"Return for changes|Start a correction"):
             observation.save()
     else:
         observation.save()
@@ -213,7 +213,11 @@ def test_it_refuses_to_change_a_published_observation_in_the_admin(
             "change_reason": "Trying to correct a published value in place",
         },
     )
-    assert response.status_code == 403
+    # A form error that says why and what to do, not an error page.
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f"{observation.trust.ods_code}&#x27;s data for {published.quarter} fed" in body
+    assert "Start a correction" in body
     observation.refresh_from_db()
     assert observation.value != Decimal("12.5")
 
