@@ -17,6 +17,8 @@ from django.utils import timezone
 from interventions.models import CriterionEvaluation, ExitCriterion, FreedomGrant, SupportPlan
 from metrics.models import Metric
 from metrics.units import quantity
+from releases import applicability
+from releases.applicability import Coverage
 from releases.models import (
     MetricPeerStatistics,
     MetricResult,
@@ -155,31 +157,48 @@ class MetricLine:
     score: Decimal | None
     peer_median: str
     synthetic: bool
+    coverage: Coverage = Coverage.REPORTED
+    not_applicable_text: str = ""  # why, when the metric does not measure the trust's kind
+
+    @property
+    def applicable(self) -> bool:
+        return self.coverage != Coverage.NOT_APPLICABLE
 
 
 def own_metric_lines(release: Release, trust: Trust) -> list[MetricLine]:
-    """The trust's own value and score on each metric, and the peer group's median.
+    """The trust's own value and score on each metric of the table, and the peer group's median.
 
+    Every metric the table shows is listed, in the framework's order: one the trust did not
+    report says so, or says it does not apply to the trust's kind (releases.applicability).
     The median is the one aggregate shown beside a value: no other trust's figure, and in an
     embargoed preview the same embargo covers it as the trust's own row.
     """
-    results = own_metric_scores(release, trust)
+    subtype = own_result(release, trust).trust_subtype
+    results = {result.metric_id: result for result in own_metric_scores(release, trust)}
     medians = dict(
         MetricPeerStatistics.objects.filter(release=release).values_list("metric_id", "median")
     )
     synthetic = synthetic_values(release)
-    return [
-        MetricLine(
-            code=result.metric.code,
-            name=result.metric.name,
-            value=quantity(result.value, result.metric.unit),
-            value_text=result.value_text,
-            score=result.score,
-            peer_median=quantity(medians.get(result.metric_id), result.metric.unit),
-            synthetic=synthetic.result(trust.pk, result.metric_id),
+    lines = []
+    for definition in applicability.release_metrics(release).shown:
+        metric, result = definition.metric, results.get(definition.metric_id)
+        coverage = applicability.coverage(definition, subtype, result is not None)
+        lines.append(
+            MetricLine(
+                code=metric.code,
+                name=metric.name,
+                value=quantity(result.value, metric.unit) if result else "",
+                value_text=result.value_text if result else "",
+                score=result.score if result else None,
+                peer_median=quantity(medians.get(metric.pk), metric.unit),
+                synthetic=synthetic.result(trust.pk, metric.pk),
+                coverage=coverage,
+                not_applicable_text=applicability.not_applicable_text(definition, subtype)
+                if coverage == Coverage.NOT_APPLICABLE
+                else "",
+            )
         )
-        for result in results
-    ]
+    return lines
 
 
 # The regulator's workspace.

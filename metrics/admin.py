@@ -1,5 +1,6 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ModelAdmin
 from django.core.exceptions import PermissionDenied
@@ -10,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from adminkit.history import HistoryAdmin, ReasonedHistoryAdmin
+from adminkit.history import HistoryAdmin, ReasonedChangeForm, ReasonedHistoryAdmin
 from adminkit.readonly import ReadOnlyAdminMixin
 from adminkit.refusals import ExplainedRefusals, RefusingInlineFormSet
 from metrics.admin_display import tag
@@ -28,10 +29,12 @@ from metrics.models import (
     SurveySectionResult,
     Thresholds,
     TrustQuarterStatus,
+    known_subtypes,
 )
 from metrics.services import new_framework_version
 from metrics.tasks import import_file
 from metrics.units import quantity
+from trusts.models import PeerGroup
 
 
 @admin.register(Quarter)
@@ -104,9 +107,46 @@ class MetricAdmin(ReasonedHistoryAdmin):
     search_fields = ["code", "score_code", "name"]
 
 
+class MetricDefinitionForm(ReasonedChangeForm):
+    """The subtypes a metric applies to as boxes to tick: those of the framework's peer group
+    (of every peer group while adding), so a misspelt subtype cannot be typed."""
+
+    applies_to_subtypes = forms.MultipleChoiceField(
+        label="Applies to subtypes",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=MetricDefinition._meta.get_field("applies_to_subtypes").help_text,
+    )
+
+    class Meta:
+        model = MetricDefinition
+        fields = "__all__"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        instance = self.instance
+        groups = (
+            [instance.framework.peer_group] if instance.framework_id else PeerGroup.objects.all()
+        )
+        names = set(instance.applies_to_subtypes or [])
+        for group in groups:
+            names |= known_subtypes(group)
+        self.fields["applies_to_subtypes"].choices = [(name, name) for name in sorted(names)]
+
+
 @admin.register(MetricDefinition)
 class MetricDefinitionAdmin(ReasonedHistoryAdmin):
-    list_display = ["metric", "framework", "domain", "method", "pool", "counted", "has_assumptions"]
+    form = MetricDefinitionForm
+    list_display = [
+        "metric",
+        "framework",
+        "domain",
+        "method",
+        "pool",
+        "counted",
+        "applies_to",
+        "has_assumptions",
+    ]
     list_filter = ["framework", "method", "pool", "counted", "domain__name"]
     list_select_related = ["metric", "framework", "domain"]
     search_fields = ["metric__code", "metric__name"]
@@ -114,6 +154,10 @@ class MetricDefinitionAdmin(ReasonedHistoryAdmin):
     @admin.display(boolean=True, description="Assumptions")
     def has_assumptions(self, definition: MetricDefinition) -> bool:
         return bool(definition.assumptions)
+
+    @admin.display(description="Applies to")
+    def applies_to(self, definition: MetricDefinition) -> str:
+        return ", ".join(definition.applies_to_subtypes) or "Every subtype"
 
 
 @admin.register(Thresholds)

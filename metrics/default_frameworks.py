@@ -11,6 +11,8 @@ A data migration installs these once; after that they are the regulators' to edi
 from collections.abc import Callable
 from typing import Any
 
+from django.utils import timezone
+
 from metrics.scoring_params import validate_params
 
 HIGHER = "higher"
@@ -621,3 +623,56 @@ def set_default_ranges(apps: Any) -> None:
     for metric in Metric.objects.filter(minimum__isnull=True, maximum__isnull=True):
         metric.minimum, metric.maximum = default_range(metric.code, metric.unit)
         metric.save(update_fields=["minimum", "maximum"])
+
+
+# Which trust subtypes an MH&C metric measures, where it is not every subtype (METHODOLOGY 2).
+# Read from NHS England's 2025/26 data file: of its 14 community trusts none reports these three
+# in any quarter, except R1A (Herefordshire and Worcestershire Health and Care, which also runs
+# mental health services: all three) and RYV (crisis care, Q2 and Q3 only), while 44 of the 45
+# mental health trusts and the care trusts do. A community trust that reports one is scored on
+# it, as NHS England scores it. tests/metrics/test_applicability_data.py checks this against the
+# file. Every other metric is reported by trusts of every subtype and applies to all.
+MENTAL_HEALTH_SUBTYPES = ["Mental Health and Learning Disability", "Care Trust"]
+MH_COMMUNITY_APPLICABILITY: dict[str, tuple[list[str], str]] = {
+    "OF0016": (MENTAL_HEALTH_SUBTYPES, "a mental health crisis service"),
+    "OF0063": (MENTAL_HEALTH_SUBTYPES, "mental health inpatient care"),
+    "OF1035": (MENTAL_HEALTH_SUBTYPES, "a survey of community mental health services"),
+}
+
+
+APPLICABILITY_REASON = (
+    "Applies to mental health and care trusts: read from NHS England's 2025/26 data file"
+)
+
+
+def install_applicability(apps: Any, is_fixed: Callable[[Any], bool]) -> int:
+    """Say which subtypes the MH&C framework's mental health metrics apply to, on each version
+    no signed-off release has fixed (`is_fixed(framework)`) and where a regulator has not said
+    already (used by a data migration). Returns how many definitions were set."""
+    Framework = apps.get_model("metrics", "Framework")
+    MetricDefinition = apps.get_model("metrics", "MetricDefinition")
+    History = apps.get_model("metrics", "HistoricalMetricDefinition")
+    fields = [field.attname for field in MetricDefinition._meta.concrete_fields]
+    updated = 0
+    for framework in Framework.objects.filter(slug=FRAMEWORKS[0]["slug"]):
+        if is_fixed(framework):
+            # Its published tables keep saying what they said; a new version can say more.
+            continue
+        for code, (subtypes, note) in MH_COMMUNITY_APPLICABILITY.items():
+            for definition in MetricDefinition.objects.filter(
+                framework=framework, metric__code=code, not_applicable_note=""
+            ):
+                if definition.applies_to_subtypes:
+                    continue
+                definition.applies_to_subtypes = subtypes
+                definition.not_applicable_note = note
+                definition.save(update_fields=["applies_to_subtypes", "not_applicable_note"])
+                # Historical models bypass simple-history: the change is recorded here.
+                History.objects.create(
+                    **{name: getattr(definition, name) for name in fields},
+                    history_date=timezone.now(),
+                    history_type="~",
+                    history_change_reason=APPLICABILITY_REASON,
+                )
+                updated += 1
+    return updated

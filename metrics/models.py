@@ -13,6 +13,7 @@ from adminkit.errors import Refused
 from metrics import input_locks
 from metrics.scoring_params import validate_params
 from trusts.models import PeerGroup, Trust
+from trusts.reference import TRUST_TYPES
 
 QUARTER_LABEL = re.compile(r"Q([1-4]) (\d{4})/(\d{2})")
 QUARTER_SLUG = re.compile(r"(\d{4})-(\d{2})-q([1-4])")
@@ -509,6 +510,8 @@ class MetricDefinition(FrameworkContent):
         "counted",
         "assumptions",
         "display_order",
+        "applies_to_subtypes",
+        "not_applicable_note",
     )
 
     class Method(models.TextChoices):
@@ -543,6 +546,20 @@ class MetricDefinition(FrameworkContent):
         blank=True, help_text="What in these parameters is inferred rather than published."
     )
     display_order = models.PositiveSmallIntegerField(default=0)
+    applies_to_subtypes = models.JSONField(
+        "applies to subtypes",
+        default=list,
+        blank=True,
+        help_text="The trust subtypes whose services this metric measures; none ticked: every "
+        "subtype. A trust of another subtype that reports nothing for it is shown “Not "
+        "applicable” and is not counted as missing it; one that reports it is scored on it.",
+    )
+    not_applicable_note = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Shown beside “Not applicable”: why the metric does not measure the other "
+        "subtypes, e.g. “a mental health crisis service”.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -558,12 +575,31 @@ class MetricDefinition(FrameworkContent):
         if self.domain_id and self.framework_id and self.domain.framework_id != self.framework_id:
             raise ValidationError({"domain": "The domain belongs to another framework."})
         self.validate_before_save()
+        if self.framework_id and self.applies_to_subtypes:
+            known = known_subtypes(self.framework.peer_group)
+            unknown = [name for name in self.applies_to_subtypes if name not in known]
+            if unknown:
+                raise ValidationError(
+                    {
+                        "applies_to_subtypes": f"No {self.framework.peer_group.name.lower()} "
+                        f"trust has the subtype {', '.join(map(repr, unknown))}; the subtypes "
+                        f"are {', '.join(sorted(known))}."
+                    }
+                )
         super().clean()
 
     def validate_before_save(self) -> None:
         known = set(Metric.objects.values_list("code", flat=True))
         code = self.metric.code if self.metric_id else ""
         validate_params(self.method, self.params, known, metric=code)
+        problem = subtypes_problem(self.applies_to_subtypes)
+        if problem:
+            raise ValidationError({"applies_to_subtypes": problem})
+
+    def applies_to(self, subtype: str) -> bool:
+        """Whether the metric measures trusts of this subtype (every subtype when none is
+        named). A trust it does not apply to may still report it, and is then scored on it."""
+        return not self.applies_to_subtypes or subtype in self.applies_to_subtypes
 
     def fixing_releases(self) -> list[Any]:
         return input_locks.releases_fixing_framework(
@@ -579,6 +615,25 @@ class MetricDefinition(FrameworkContent):
         else:
             what = f"How {code} is scored in {self.framework} cannot change"
         return _framework_refusal(releases, what)
+
+
+def known_subtypes(peer_group: PeerGroup) -> set[str]:
+    """The subtypes a trust of this peer group may have: the register's list, and any a trust
+    of the group has now."""
+    listed = {subtype for slug, subtype in TRUST_TYPES.values() if slug == peer_group.slug}
+    held = Trust.objects.filter(peer_group=peer_group).values_list("subtype", flat=True)
+    return listed | {subtype for subtype in held.distinct() if subtype}
+
+
+def subtypes_problem(subtypes: Any) -> str | None:
+    """Why `subtypes` is not a list of trust subtypes a metric applies to, or None if it is."""
+    if not isinstance(subtypes, list) or not all(
+        isinstance(name, str) and name.strip() == name and name for name in subtypes
+    ):
+        return "A list of trust subtypes as the trust register writes them, or an empty list."
+    if len(set(subtypes)) != len(subtypes):
+        return "Each subtype once."
+    return None
 
 
 def check_increasing(values: list[Any]) -> None:

@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 
 from metrics.models import Domain, MetricDefinition
 from public.uncertainty import is_segment_uncertain
+from releases import applicability
 from releases.engine.bootstrap import LIKELY_RANGE_PERCENTILES
 from releases.engine.league_table_file import FORMULA_STARTS, spreadsheet_text
 from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
@@ -220,9 +221,38 @@ def release_data(release: Release) -> ReleaseData:
                 "Synthetic": synthetic.result(result.trust_id, result.metric_id),
             }
         )
-    units = {d.metric.code: d.metric.unit for d in definitions.values()}
+    # Only the metrics the release has data for: one no trust reported is left out.
+    with_data = {result.metric_id for result in results}
+    shown = [d for d in definitions.values() if d.metric_id in with_data]
+    units = {d.metric.code: d.metric.unit for d in shown}
     about = metadata(release, units, list(synthetic.metric_codes), synthetic.release)
+    about["not_applicable"] = not_applicable(shown, rows, results)
     return ReleaseData(release, rows, long_rows, about, synthetic)
+
+
+def not_applicable(
+    definitions: list[MetricDefinition], rows: list[TrustResult], results: list[MetricResult]
+) -> dict[str, dict[str, Any]]:
+    """Metric code → the subtypes it measures and the trusts it does not apply to (no row for
+    them in the metric data, and not missing): releases.applicability."""
+    reported = {(result.trust_id, result.metric_id) for result in results}
+    described = {}
+    for definition in sorted(definitions, key=lambda d: d.metric.code):
+        if not definition.applies_to_subtypes:
+            continue
+        described[definition.metric.code] = {
+            "applies_to_subtypes": definition.applies_to_subtypes,
+            "note": definition.not_applicable_note,
+            "trusts": [
+                row.trust.ods_code
+                for row in rows
+                if applicability.coverage(
+                    definition, row.trust_subtype, (row.trust_id, definition.metric_id) in reported
+                )
+                == applicability.Coverage.NOT_APPLICABLE
+            ],
+        }
+    return described
 
 
 def league_table_record(release: Release, row: TrustResult, synthetic: bool) -> dict[str, Any]:

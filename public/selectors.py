@@ -41,6 +41,8 @@ from metrics.models import (
     Thresholds,
 )
 from public.uncertainty import with_segment_uncertainty
+from releases import applicability
+from releases.applicability import Coverage
 from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
 from releases.selectors import DomainThresholdsUsed, thresholds_by_domain
 from releases.synthetic import synthetic_values_of
@@ -171,10 +173,16 @@ class MetricLine:
     result: MetricResult | None
     peer: MetricPeerStatistics | None
     room: float | None = None  # score points above the best score (1.00) for a counted metric
+    coverage: Coverage = Coverage.REPORTED
+    not_applicable_text: str = ""  # why, when the metric does not measure the trust's subtype
 
     @property
     def metric(self) -> Any:
         return self.definition.metric
+
+    @property
+    def applicable(self) -> bool:
+        return self.coverage != Coverage.NOT_APPLICABLE
 
 
 @dataclass
@@ -187,7 +195,17 @@ class DomainBlock:
 
     @property
     def scored(self) -> int:
-        return sum(1 for line in self.lines if line.result and line.result.score is not None)
+        """The counted metric scores the domain score is the mean of."""
+        return sum(
+            1
+            for line in self.lines
+            if line.definition.counted and line.result and line.result.score is not None
+        )
+
+    @property
+    def measured(self) -> int:
+        """The counted metrics that apply to the trust: scored, or not reported."""
+        return sum(1 for line in self.lines if line.definition.counted and line.applicable)
 
 
 @dataclass
@@ -275,12 +293,9 @@ def trust_page(trust: Trust) -> TrustPage:
     patient_experience: list[MetricLine] = []
     step = None
     peers_ranked = 0
-    if release is not None:
-        definitions = list(
-            MetricDefinition.objects.filter(framework_id=release.framework_id)
-            .select_related("metric", "domain")
-            .order_by("domain__display_order", "display_order", "metric__code")
-        )
+    if release is not None and result is not None:
+        # Metrics no trust reported in this release are left out (releases.applicability).
+        definitions = applicability.release_metrics(release).shown
         results = {
             r.metric_id: r for r in MetricResult.objects.filter(release=release, trust=trust)
         }
@@ -291,6 +306,13 @@ def trust_page(trust: Trust) -> TrustPage:
             line = MetricLine(
                 definition, results.get(definition.metric_id), peers.get(definition.metric_id)
             )
+            line.coverage = applicability.coverage(
+                definition, result.trust_subtype, line.result is not None
+            )
+            if not line.applicable:
+                line.not_applicable_text = applicability.not_applicable_text(
+                    definition, result.trust_subtype
+                )
             if definition.counted and line.result is not None and line.result.score is not None:
                 line.room = float(line.result.score) - 1.0
             block = blocks.get(definition.domain_id)
@@ -298,8 +320,8 @@ def trust_page(trust: Trust) -> TrustPage:
                 slug = definition.domain.slug
                 block = blocks[definition.domain_id] = DomainBlock(
                     definition.domain,
-                    result.domain_scores.get(slug) if result else None,
-                    segment=result.domain_segments.get(slug) if result else None,
+                    result.domain_scores.get(slug),
+                    segment=result.domain_segments.get(slug),
                 )
             block.lines.append(line)
             if definition.metric.is_patient_experience:
@@ -432,9 +454,19 @@ class ComparedTrust:
 
 
 @dataclass
+class ComparedMetric:
+    """One trust's cell in a metric's row: its result, or why it has none. No coverage: the
+    metric is not in the table the trust's latest result is from (or it has no result)."""
+
+    result: MetricResult | None
+    coverage: Coverage | None
+    not_applicable_text: str = ""
+
+
+@dataclass
 class Comparison:
     trusts: list[ComparedTrust]
-    metric_rows: list[tuple[MetricDefinition, list[MetricResult | None]]]
+    metric_rows: list[tuple[MetricDefinition, list[ComparedMetric]]]
     unknown: list[str]
 
 
@@ -471,20 +503,45 @@ def compare(codes: list[str]) -> Comparison:
     for row in latest.values():
         row.synthetic = synthetic[row.release_id].row(row.trust_id)
     compared = [ComparedTrust(t, latest.get(t.pk), by_trust.get(t.pk, {})) for t in ordered]
-    seen: set[str] = set()
-    metric_rows = []
-    for definition in (
+    definitions = list(
         MetricDefinition.objects.filter(framework_id__in=framework_ids)
         .select_related("metric", "domain")
         .order_by("domain__display_order", "display_order", "metric__code")
-    ):
-        if definition.metric.code in seen:
+    )
+    # Each trust's cells follow its own table: its framework's definition, and whether that
+    # release has data for the metric at all (releases.applicability).
+    own_definitions = {(d.framework_id, d.metric.code): d for d in definitions}
+    with_data = applicability.metrics_with_data(release_ids)
+    seen: set[str] = set()
+    metric_rows = []
+    for definition in definitions:
+        code = definition.metric.code
+        if code in seen:
             continue
-        seen.add(definition.metric.code)
-        metric_rows.append(
-            (definition, [c.metric_results.get(definition.metric.code) for c in compared])
-        )
+        seen.add(code)
+        cells = [_compared_metric(c, code, own_definitions, with_data) for c in compared]
+        if any(cell.coverage is not None for cell in cells):
+            metric_rows.append((definition, cells))
     return Comparison(compared, metric_rows, unknown)
+
+
+def _compared_metric(
+    compared: ComparedTrust,
+    code: str,
+    definitions: dict[tuple[int, str], MetricDefinition],
+    with_data: dict[int, set[int]],
+) -> ComparedMetric:
+    row = compared.result
+    definition = definitions.get((row.release.framework_id, code)) if row else None
+    if row is None or definition is None or definition.metric_id not in with_data[row.release_id]:
+        return ComparedMetric(None, None)
+    result = compared.metric_results.get(code)
+    cell = ComparedMetric(
+        result, applicability.coverage(definition, row.trust_subtype, result is not None)
+    )
+    if cell.coverage == Coverage.NOT_APPLICABLE:
+        cell.not_applicable_text = applicability.not_applicable_text(definition, row.trust_subtype)
+    return cell
 
 
 # Domain view of a league table --------------------------------------------------------------
@@ -569,8 +626,16 @@ def methodology() -> list[FrameworkMethod]:
         )
         .order_by("peer_group__display_order", "slug", "version")
     )
+    with_data = applicability.metrics_with_data(r.pk for r in releases)
     methods = []
     for framework in frameworks:
+        definitions = [d for domain in framework.domains.all() for d in domain.definitions.all()]
+        for release in releases:
+            if release.framework_id == framework.pk:
+                # Metrics left out of that quarter's table: no trust reported them.
+                release.metrics_without_data = [
+                    d.metric for d in definitions if d.metric_id not in with_data[release.pk]
+                ]
         methods.append(
             FrameworkMethod(
                 framework=framework,

@@ -1,18 +1,22 @@
 """What the checker looks at before approving a release.
 
 Changes against the previous quarter's published release (segment changes, largest rank movers,
-metrics a trust newly lacks or newly has), data completeness per trust, values far outside the
+metrics a trust newly lacks or newly has), data completeness per trust (of the metrics that
+apply to it), values far outside the
 peer group's usual range, and the parameters it was computed with. A fixed handful of queries
 whatever the size of the peer group.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils import timezone
 
-from metrics.models import MetricDefinition
+from metrics.models import Metric
+from releases import applicability
+from releases.applicability import Coverage
 from releases.models import (
     MetricPeerStatistics,
     MetricResult,
@@ -60,6 +64,7 @@ class Completeness:
     scored: int
     expected: int
     missing: list[str]
+    not_applicable: list[str] = field(default_factory=list)
 
     @property
     def percent(self) -> int:
@@ -85,6 +90,7 @@ class ReleaseReview:
     rank_movers: list[RankMove] = field(default_factory=list)
     coverage_changes: list[CoverageChange] = field(default_factory=list)
     completeness: list[Completeness] = field(default_factory=list)
+    metrics_without_data: list[Metric] = field(default_factory=list)
     unusual_values: list[UnusualValue] = field(default_factory=list)
 
 
@@ -125,20 +131,51 @@ def review_release(release: Release, movers: int = 10) -> ReleaseReview:
         review.segment_changes.sort(key=lambda c: c.trust.name)
         review.coverage_changes.sort(key=lambda c: c.trust.name)
 
-    expected = sorted(
-        MetricDefinition.objects.filter(
-            framework_id=release.framework_id, counted=True
-        ).values_list("metric__code", flat=True)
-    )
-    for result in sorted(current.values(), key=lambda r: r.trust.name):
-        have = scored.get(result.trust_id, set())
-        missing = [code for code in expected if code not in have]
-        review.completeness.append(
-            Completeness(result.trust, len(expected) - len(missing), len(expected), missing)
-        )
-    review.completeness.sort(key=lambda c: (c.percent, c.trust.name))
+    metrics = applicability.release_metrics(release)
+    review.completeness = _completeness(release, metrics, current.values(), scored)
+    review.metrics_without_data = [d.metric for d in metrics.without_data]
     review.unusual_values = _unusual_values(release)
     return review
+
+
+def _completeness(
+    release: Release,
+    metrics: applicability.ReleaseMetrics,
+    rows: Iterable[TrustResult],
+    scored: dict[int, set[str]],
+) -> list[Completeness]:
+    """Each trust's counted metrics scored, of those that apply to it in this release: a
+    metric no trust reported, or one that does not measure the trust's subtype (and that it
+    did not report), is not missing (releases.applicability)."""
+    counted = sorted(
+        (d for d in metrics.shown if d.counted),
+        key=lambda d: d.metric.code,
+    )
+    reported: dict[int, set[str]] = defaultdict(set)
+    for trust_id, code in MetricResult.objects.filter(release=release).values_list(
+        "trust_id", "metric__code"
+    ):
+        reported[trust_id].add(code)
+    completeness = []
+    for result in rows:
+        have, shown = scored.get(result.trust_id, set()), reported[result.trust_id]
+        expected, not_applicable = [], []
+        for definition in counted:
+            code = definition.metric.code
+            status = applicability.coverage(definition, result.trust_subtype, code in shown)
+            (not_applicable if status == Coverage.NOT_APPLICABLE else expected).append(code)
+        missing = [code for code in expected if code not in have]
+        completeness.append(
+            Completeness(
+                result.trust,
+                len(expected) - len(missing),
+                len(expected),
+                missing,
+                not_applicable,
+            )
+        )
+    completeness.sort(key=lambda c: (c.percent, c.trust.name))
+    return completeness
 
 
 def _scored_metrics(release: Release) -> dict[int, set[str]]:

@@ -32,6 +32,7 @@ from interventions.models import FreedomGrant, SupportAction, SupportPlan
 from interventions.services import InterventionError
 from interventions.services import support as support_services
 from interventions.services.support import latest_evaluation
+from releases.applicability import Coverage
 from trusts.models import Trust
 
 
@@ -104,6 +105,7 @@ class TrustRelease(TrustAreaAPIView):
 
     def get(self, request: Request, ods_code: str, release_id: int) -> Response:
         trust, release = self.subject
+        lines = selectors.own_metric_lines(release, trust)
         return Response(
             {
                 "release": ReleaseSerializer(release).data,
@@ -111,6 +113,16 @@ class TrustRelease(TrustAreaAPIView):
                 "metrics": OwnMetricScoreSerializer(
                     selectors.own_metric_scores(release, trust), many=True
                 ).data,
+                # The table's other metrics: not reported by the trust (missing), or not
+                # measuring its kind of trust (not applicable, not missing).
+                "not_reported": [
+                    line.code for line in lines if line.coverage == Coverage.NOT_REPORTED
+                ],
+                "not_applicable": [
+                    {"metric": line.code, "name": line.name, "why": line.not_applicable_text}
+                    for line in lines
+                    if line.coverage == Coverage.NOT_APPLICABLE
+                ],
             }
         )
 

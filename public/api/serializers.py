@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from metrics.models import Domain, Framework, Metric, MetricDefinition
 from public.uncertainty import is_segment_uncertain
+from releases.applicability import shown_metric_codes
 from releases.models import Release, TrustResult
 from releases.synthetic import NOTHING_SYNTHETIC, SyntheticValues, synthetic_values_of
 from trusts.models import Trust
@@ -19,6 +20,8 @@ from trusts.models import Trust
 # serialized, a list at a time); metric ids with synthetic values in the releases in question.
 SYNTHETIC_RELEASES = "synthetic_releases"
 SYNTHETIC_METRICS = "synthetic_metric_ids"
+# Release id -> the codes of the metrics it has data for (releases.applicability).
+SHOWN_METRICS = "shown_metrics"
 SYNTHETIC_HELP = (
     "Synthetic: generated for demonstration, not published NHS England data (NHS England's "
     "acute and ambulance metric values are not public). Scores, averages, segments and ranks "
@@ -60,12 +63,15 @@ DOMAIN_SEGMENTS_HELP = (
 
 
 class ReleaseListSerializer(serializers.ListSerializer):
-    """Releases, with what of each is synthetic loaded for them all at once."""
+    """Releases, with what of each is synthetic and the metrics each shows loaded for them all
+    at once."""
 
     def to_representation(self, data: Any) -> list[dict[str, Any]]:
         releases = list(data.all() if hasattr(data, "all") else data)
         known = self.context.setdefault(SYNTHETIC_RELEASES, {})
         known.update(synthetic_values_of(r for r in releases if r.pk not in known))
+        shown = self.context.setdefault(SHOWN_METRICS, {})
+        shown.update(shown_metric_codes(r for r in releases if r.pk not in shown))
         return super().to_representation(releases)
 
 
@@ -99,6 +105,11 @@ class ReleaseSerializer(serializers.ModelSerializer):
         help_text="Codes of the metrics with synthetic values (or scores computed from "
         "synthetic values) in this table; empty when none. Null for a withdrawn release."
     )
+    metrics = serializers.SerializerMethodField(
+        help_text="Codes of the framework's metrics this release has data for, in the "
+        "framework's order; a metric no trust reported that quarter is left out. Null for a "
+        "withdrawn release."
+    )
     page_url = serializers.SerializerMethodField()
     rows_url = serializers.SerializerMethodField()
 
@@ -126,6 +137,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "likely_range_replicates",
             "is_synthetic",
             "synthetic_metrics",
+            "metrics",
             "page_url",
             "rows_url",
         ]
@@ -185,6 +197,15 @@ class ReleaseSerializer(serializers.ModelSerializer):
         if self._withdrawn(release):
             return None
         return list(synthetic_of(self.context, release.pk).metric_codes)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField(), allow_null=True))
+    def get_metrics(self, release: Release) -> list[str] | None:
+        if self._withdrawn(release):
+            return None
+        shown = self.context.setdefault(SHOWN_METRICS, {})
+        if release.pk not in shown:
+            shown.update(shown_metric_codes([release]))
+        return shown[release.pk]
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_page_url(self, release: Release) -> str:
@@ -443,10 +464,26 @@ class MetricDetailSerializer(MetricSerializer):
 class DefinitionSerializer(serializers.ModelSerializer):
     metric = serializers.SerializerMethodField()
     params = serializers.JSONField(read_only=True)
+    applies_to_subtypes = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="The trust subtypes the metric measures; empty: every subtype. For a trust of "
+        "another subtype that did not report it, it is not applicable (not missing).",
+    )
 
     class Meta:
         model = MetricDefinition
-        fields = ["metric", "sub_domain", "method", "params", "pool", "counted", "assumptions"]
+        fields = [
+            "metric",
+            "sub_domain",
+            "method",
+            "params",
+            "pool",
+            "counted",
+            "assumptions",
+            "applies_to_subtypes",
+            "not_applicable_note",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(MetricSerializer)

@@ -25,6 +25,7 @@ from public.filtersets import DEFAULT_SORT, SORTS, LeagueTableFilterSet
 from public.peers import learning_from_peers
 from public.search import found_elsewhere, matching_trust_ids
 from public.uncertainty import possible_segments
+from releases.applicability import subtype_trusts
 from releases.engine.bootstrap import LIKELY_RANGE_PERCENTILES
 from releases.engine.segments import SEGMENT_FINANCIAL_OVERRIDE, SEGMENT_RECOVERY_SUPPORT
 from releases.models import Release, TrustResult
@@ -530,6 +531,20 @@ def describe_rule(definition: MetricDefinition) -> str:
     return "The score published with the data is used as given."
 
 
+def describe_applicability(definition: MetricDefinition) -> str:
+    """Which trusts a metric measures, in a sentence (releases.applicability)."""
+    subtypes = definition.applies_to_subtypes
+    if not subtypes:
+        return "Every trust."
+    named = [subtype_trusts(subtype) for subtype in subtypes]
+    listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    note = definition.not_applicable_note.strip().rstrip(".")
+    return (
+        f"{listed[0].upper()}{listed[1:]}{f' ({note})' if note else ''}. Other trusts are not "
+        "measured on it (not applicable) unless they report it."
+    )
+
+
 def _signed(value: Any) -> str:
     number = Decimal(str(value))
     return f"−{abs(number)}" if number < 0 else str(number)
@@ -550,6 +565,7 @@ def methodology(request: HttpRequest) -> HttpResponse:
             for definition in definitions:
                 definition.rule_text = describe_rule(definition)
                 definition.synthetic = definition.metric_id in marked
+                definition.applies_text = describe_applicability(definition)
         for release in method.releases:
             release.framework_thresholds = method.thresholds.get(release.quarter_id)
             release.t1_display, release.t2_display, release.t3_display = (
