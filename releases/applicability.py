@@ -21,6 +21,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
+
 from metrics.models import MetricDefinition
 from releases.models import MetricResult, Release
 
@@ -87,21 +89,22 @@ class ReleaseMetrics:
         return {definition.metric_id for definition in self.shown}
 
 
-def split_by_data(definitions: Iterable[MetricDefinition], with_data: set[int]) -> ReleaseMetrics:
-    shown, without = [], []
-    for definition in definitions:
-        (shown if definition.metric_id in with_data else without).append(definition)
-    return ReleaseMetrics(shown, without)
-
-
 def release_metrics(release: Release) -> ReleaseMetrics:
-    """The release's framework metrics, split by whether it has data for them (two queries)."""
+    """The release's framework metrics, split by whether it has data for them (one query)."""
     definitions = (
         MetricDefinition.objects.filter(framework_id=release.framework_id)
+        .annotate(
+            reported=Exists(
+                MetricResult.objects.filter(release_id=release.pk, metric_id=OuterRef("metric_id"))
+            )
+        )
         .select_related("metric", "domain")
         .order_by("domain__display_order", "display_order", "metric__code")
     )
-    return split_by_data(definitions, metrics_with_data([release.pk])[release.pk])
+    shown, without = [], []
+    for definition in definitions:
+        (shown if definition.reported else without).append(definition)
+    return ReleaseMetrics(shown, without)
 
 
 def shown_metric_codes(releases: Iterable[Release]) -> dict[int, list[str]]:
