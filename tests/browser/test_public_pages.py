@@ -168,7 +168,12 @@ def test_public_pages_render_and_pass_axe(world: dict[str, Any], browser_page: A
     assert page.locator("h1").inner_text() == "How the league tables are made"
     findings["methodology"] = audit(page)
 
-    for path in ("/compare/?trusts=" + world["trust"].ods_code, "/releases/", "/trusts/"):
+    for path in (
+        "/compare/?trusts=" + world["trust"].ods_code,
+        "/releases/",
+        "/trusts/",
+        "/no/such/page/",
+    ):
         page.goto(base + path)
         findings[path] = audit(page)
 
