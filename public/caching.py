@@ -143,13 +143,17 @@ def generation() -> str:
     It runs on the driver's own cursor: Django's wrapper (query logging hooks, parameter
     rewriting) would cost more than the query itself on every public request.
     """
+    # As Django's own cursor does: a connection the server dropped fails its health check and
+    # is replaced here, not answered with an error page.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(_generation_sql())
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    with connection.wrap_database_errors:
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(_generation_sql())
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
     return hashlib.blake2b(repr(rows).encode(), digest_size=8).hexdigest()
 
 
