@@ -15,6 +15,7 @@ from adminkit.history import HistoryAdmin, ReasonedChangeForm, ReasonedHistoryAd
 from adminkit.readonly import ReadOnlyAdminMixin
 from adminkit.refusals import ExplainedRefusals, RefusingInlineFormSet
 from metrics.admin_display import tag
+from metrics.imports.supplied_scores import VALUE_FIELDS
 from metrics.imports.uploads import UPLOAD_PERMISSION, UploadForm, confirm_upload, receive_upload
 from metrics.models import (
     ComplaintsYear,
@@ -30,6 +31,7 @@ from metrics.models import (
     Thresholds,
     TrustQuarterStatus,
     known_subtypes,
+    stale_score_reason,
 )
 from metrics.services import new_framework_version
 from metrics.tasks import import_file
@@ -242,6 +244,49 @@ class ImportRunAdmin(ExplainedRefusals, admin.ModelAdmin):
         )
 
 
+class ObservationForm(ReasonedChangeForm):
+    """An observation's edit; a new value never keeps the score supplied for the old one."""
+
+    score_still_holds = forms.BooleanField(
+        required=False,
+        label="The supplied score holds for the new value",
+        help_text="Tick only if the source gives the same score for the corrected value; "
+        "otherwise enter its score.",
+    )
+
+    class Meta:
+        model = Observation
+        fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        stored = self.instance  # still as stored: the form's values are set on it after this
+        if (
+            stored.pk is None
+            or stored.supplied_score is None
+            or "supplied_score" in self.changed_data
+            or cleaned.get("score_still_holds")
+        ):
+            return cleaned
+        for name in VALUE_FIELDS:
+            if name in self.changed_data and name in cleaned:
+                reason = stale_score_reason(
+                    stored.trust.ods_code,
+                    stored.metric,
+                    stored.quarter.label,
+                    getattr(stored, name),
+                    cleaned[name],
+                    stored.supplied_score,
+                )
+                self.add_error(
+                    "supplied_score",
+                    f"{reason}. Enter the score for the new value, or tick “"
+                    f"{self.fields['score_still_holds'].label}” if the source says so.",
+                )
+                break
+        return cleaned
+
+
 @admin.register(Observation)
 class ObservationAdmin(ReasonedHistoryAdmin):
     list_display = [
@@ -257,6 +302,13 @@ class ObservationAdmin(ReasonedHistoryAdmin):
     search_fields = ["trust__ods_code", "trust__name", "metric__code"]
     raw_id_fields = ["trust", "metric", "quarter"]
     readonly_fields = ["import_run", "source_line", "is_synthetic"]
+    form = ObservationForm
+
+    def get_fields(self, request: HttpRequest, obj: Observation | None = None) -> list[str]:
+        fields = list(super().get_fields(request, obj))
+        if obj is None or obj.supplied_score is None:
+            fields.remove("score_still_holds")  # asked only where a score was supplied
+        return fields
 
     @admin.display(description="Metric", ordering="metric__code")
     def metric_code(self, observation: Observation) -> SafeString:

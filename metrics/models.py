@@ -491,6 +491,39 @@ def score_problem(score: Decimal) -> str | None:
     return None
 
 
+def written(value: Decimal | str | None) -> str:
+    """A stored value as a person checking it against its source writes it: 86.02, not
+    86.020000; "empty" for none."""
+    if value is None or value == "":
+        return "empty"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def stale_score_reason(
+    trust_code: str,
+    metric: "Metric",
+    quarter: str,
+    before: Decimal | str | None,
+    after: Decimal | str | None,
+    score: Decimal,
+) -> str:
+    """Why a new value may not keep the score supplied with the old one.
+
+    A supplied score (NHS England's OF1xxx row) was worked out from the value it came with;
+    kept beside a different value it publishes a contradiction: a value above the peer upper
+    quartile scored as the metric with most room to improve, and a correction note saying
+    nothing changed. Every path that changes a value refuses this with these words.
+    """
+    score_id = f" ({metric.score_code})" if metric.score_code else ""
+    return (
+        f"{trust_code} {metric.code} {quarter}: the value would change from {written(before)} "
+        f"to {written(after)} but keep the supplied score {written(score)}{score_id}, which "
+        f"was given for {written(before)}"
+    )
+
+
 class MetricDefinition(FrameworkContent):
     """How one framework version scores one metric; every parameter is data, not code.
 

@@ -25,6 +25,7 @@ from metrics.imports.base import (
     run_import,
     with_columns,
 )
+from metrics.imports.supplied_scores import SuppliedScoreKept
 from metrics.models import ImportRun, Metric, Observation, Quarter
 from trusts.models import ContextMeasure, Trust
 
@@ -130,6 +131,7 @@ def _import_ae_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
         stamp={"import_run_id": ctx.run.pk},
         line_field="source_line",
         guard=FixedByRelease(AE_ORG, {pk: code for code, pk in trusts.items()}),
+        check=SuppliedScoreKept(ctx, _value_column, _no_scores_in_a_sitrep),
     )
     measures = BulkUpsert(ctx, ContextMeasure, ("year", "key", "trust_id"))
     seen = KeyRegister()
@@ -212,6 +214,19 @@ def _import_ae_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
                 },
                 line,
             )
+
+
+def _value_column(metric: Metric) -> str:
+    """The column a value is mostly worked out from, as its range errors name it."""
+    return AE_WAITS_12_HOURS if metric.code == AE_TWELVE_HOURS else AE_OVER_4_HOURS[0]
+
+
+def _no_scores_in_a_sitrep(trust_code: str, metric: Metric, quarter: str, restated: bool) -> str:
+    return (
+        "a sitrep carries no scores, so import the value with its score in a NOF data file, "
+        f"or first clear the supplied score of {trust_code}'s {metric.code} in {quarter} "
+        "(admin: Observations) if the score is to be computed"
+    )
 
 
 def _ae_period(ctx: ImportContext, line: int, text: str) -> tuple[int, str, str] | None:

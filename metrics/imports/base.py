@@ -29,7 +29,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -421,6 +421,14 @@ class KeyRegister:
         lines[index] = line
         return None
 
+    def line_of(self, key: tuple[Hashable, ...]) -> int | None:
+        """The line `key` was first seen on, or None; records nothing."""
+        index = self._index.get(key[-1])
+        lines = self._lines.get(key[:-1])
+        if index is None or lines is None or index >= len(lines):
+            return None
+        return lines[index] or None
+
 
 # Writing ------------------------------------------------------------------------------------
 
@@ -470,6 +478,10 @@ class ImportContext:
         """
         for writer in self._writers:
             writer.flush(final=True)
+        # Once everything is written, each check knows every row the file holds.
+        for writer in self._writers:
+            if writer.check is not None:
+                writer.check.finish()
 
     def _read_with(self, read: RecordReader) -> Iterator[tuple[int, list[str]]]:
         """Records from a spreadsheet reader; a file it cannot read is one file error."""
@@ -583,6 +595,22 @@ class _Pending:
         return max(self.lines[name] for name in fields)
 
 
+class ChangeCheck(Protocol):
+    """Looks at every change a writer is about to make to a stored record, and once the whole
+    file is written reports the changes the file may not make (see `BulkUpsert`)."""
+
+    def __call__(
+        self,
+        key: tuple[Any, ...],
+        stored: models.Model,
+        patch: Mapping[str, Any],
+        changed: Sequence[str],
+        lines: Mapping[str, int],
+    ) -> None: ...
+
+    def finish(self) -> None: ...
+
+
 class BulkUpsert:
     """Creates or updates one model's records from a file, one chunk at a time.
 
@@ -606,6 +634,11 @@ class BulkUpsert:
     simple-history's helpers when the model keeps history. Once the file has an invalid row
     nothing more is written (the transaction will be rolled back anyway), but a guarded writer
     still compares, so that every refused row is reported.
+
+    `check` is shown every change to a stored record before it is made (the stored record,
+    the file's fields for it, which of them change, and the line of each), and reports what it
+    refuses once the whole file has been read: whether the file makes a change consistent may
+    depend on a row further on (a NOF score row follows its value row by a thousand lines).
     """
 
     def __init__(
@@ -620,6 +653,7 @@ class BulkUpsert:
         on_flush: Callable[[dict[tuple[Any, ...], int]], None] | None = None,
         guard: Callable[[tuple[Any, ...]], tuple[str, str, str] | None] | None = None,
         complete: Callable[[tuple[Any, ...], dict[str, Any]], bool] | None = None,
+        check: ChangeCheck | None = None,
         chunk_size: int | None = None,
     ) -> None:
         self.ctx = ctx
@@ -631,6 +665,7 @@ class BulkUpsert:
         self.on_flush = on_flush
         self.guard = guard
         self.complete = complete
+        self.check = check
         self.chunk_size = chunk_size or CHUNK_SIZE
         self.counts = ctx.report.counts_for(str(model._meta.verbose_name_plural))
         self.has_history = hasattr(model._meta, "simple_history_manager_attribute")
@@ -688,6 +723,8 @@ class BulkUpsert:
                 continue
             if self._refused(key, item, changed):
                 continue
+            if self.check is not None:
+                self.check(key, record, item.patch, changed, item.lines)
             if self.stamp and all(
                 getattr(record, name) == value for name, value in self.stamp.items()
             ):

@@ -26,6 +26,7 @@ from metrics.imports.base import (
     run_import,
     with_columns,
 )
+from metrics.imports.supplied_scores import SuppliedScoreKept
 from metrics.models import (
     QUARTER_LABEL,
     ImportRun,
@@ -91,9 +92,11 @@ def import_nof(
     * the outputs the portal derives itself (NOF_DERIVED) are skipped and counted.
 
     Invalid rows: a quarter not written "Q1 2025/26", a trust not in the register, a Metric_ID
-    not in the catalogue (metrics are never invented), a non-numeric value, and the same trust,
-    Metric_ID and quarter twice. Quarters are created as the file names them. Values are
-    rounded to the places the database stores. Raises ImportRejected if any row is invalid.
+    not in the catalogue (metrics are never invented), a non-numeric value, the same trust,
+    Metric_ID and quarter twice, and a value that changes while its stored supplied score would
+    stay (the file must give the score too: `SuppliedScoreKept`). Quarters are created as the
+    file names them. Values are rounded to the places the database stores. Raises
+    ImportRejected if any row is invalid.
     """
 
     return run_import(
@@ -131,6 +134,13 @@ def _import_nof_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
     period_length = Observation._meta.get_field("reporting_period").max_length or 100
     stamp = {"import_run_id": ctx.run.pk}
     guard = FixedByRelease(NOF_TRUST, {pk: code for code, pk in trusts.items()})
+    seen = KeyRegister()
+
+    def score_given(key: tuple[int, int, int]) -> bool:
+        quarter_id, metric_id, trust_id = key
+        score_code = metrics[metric_id].score_code.upper()
+        return bool(score_code) and seen.line_of((quarter_id, score_code, trust_id)) is not None
+
     observations = BulkUpsert(
         ctx,
         Observation,
@@ -139,11 +149,11 @@ def _import_nof_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
         line_field="source_line",
         guard=guard,
         complete=complete,
+        check=SuppliedScoreKept(ctx, NOF_VALUE, _add_the_score_row, score_given),
     )
     statuses = BulkUpsert(
         ctx, TrustQuarterStatus, ("quarter_id", "trust_id"), stamp=stamp, guard=guard
     )
-    seen = KeyRegister()
     quarter_ids: dict[str, int] = {}
     # Trust -> (quarter, name) as the file's latest quarter names it; one entry per trust.
     published_names: dict[int, tuple[int, str]] = {}
@@ -228,6 +238,20 @@ def _import_nof_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
         observations.put((quarter_id, metric_id, trust_id), patch, line)
     if not report.rejected:
         _rename_trusts(ctx, {trust_id: name for trust_id, (_, name) in published_names.items()})
+
+
+def _add_the_score_row(trust_code: str, metric: Metric, quarter: str, restated: bool) -> str:
+    score_id = metric.score_code or "score"
+    if restated:
+        return (
+            f"this file's {score_id} row for {trust_code} in {quarter} gives that score again; "
+            "correct it to the score for the new value (if the old score does hold for the new "
+            "value, change the value in the admin, Observations, and confirm the score there)"
+        )
+    return (
+        f"add the {score_id} row for {trust_code} in {quarter} with the score for the new "
+        "value to this file"
+    )
 
 
 def _rename_trusts(ctx: ImportContext, names: dict[int, str]) -> None:

@@ -57,6 +57,14 @@ def test_an_import_that_changes_a_corrections_inputs_recomputes_it(
         == ("Q4 2025/26", "R1A", "OF0005")
     ]
     target[index["Value"]] = "0.5"
+    # With its corrected score: a new value never keeps the score supplied for the old one.
+    [score] = [
+        row
+        for row in changed
+        if (row[index["Quarter"]], row[index["Trust_code"]], row[index["Metric_ID"]])
+        == ("Q4 2025/26", "R1A", "OF1005")
+    ]
+    score[index["Value"]] = "1.0"
     with django_capture_on_commit_callbacks(execute=True):
         import_nof(write_csv("nof-corrected.csv", [header, *changed]))
 

@@ -253,6 +253,8 @@ def test_it_updates_only_the_corrected_row_and_keeps_the_old_value_in_history(
     rows = [list(row) for row in rows]
     index = find_row(header, rows, "RGD", "OF0084", "Q1 2025/26")
     rows[index][column(header, "Value")] = "7.35"
+    # A corrected value comes with its corrected score (test_stale_scores.py).
+    rows[find_row(header, rows, "RGD", "OF1084", "Q1 2025/26")][column(header, "Value")] = "2.8"
     before = dict(Observation.objects.values_list("pk", "value").order_by("pk"))
     history_before = Observation.history.count()
 
@@ -264,7 +266,7 @@ def test_it_updates_only_the_corrected_row_and_keeps_the_old_value_in_history(
     observation = Observation.objects.get(pk=changed[0])
     assert (observation.trust.ods_code, observation.metric.code) == ("RGD", "OF0084")
     assert observation.value == Decimal("7.35")
-    assert observation.supplied_score == Decimal("2.85")
+    assert observation.supplied_score == Decimal("2.8")
     assert (report.changes["observations"].updated, report.created) == (1, 0)
     assert Observation.history.count() == history_before + 1
     latest, previous = observation.history.order_by("-history_date", "-history_id")[:2]
@@ -423,6 +425,7 @@ def test_it_refuses_every_change_to_data_a_published_release_was_computed_from(
     rows[fixed_value][column(header, "Value")] = "7.35"
     rows[fixed_flag][column(header, "Value")] = "1.0"
     rows[free][column(header, "Value")] = "7.35"
+    rows[find_row(header, rows, "RGD", "OF1084", "Q2 2025/26")][column(header, "Value")] = "2.8"
     before = snapshot()
 
     with pytest.raises(ImportRejected) as rejected:
