@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from public import selectors
+from releases.corrections import note_parts
 from releases.models import Release
 from releases.synthetic import releases_with_synthetic_values
 
@@ -60,7 +61,8 @@ class ReleasesFeed(Feed):
             f"{item.revision}, computed with {item.framework.name} v{item.framework.version}."
         )
         if item.correction_note:
-            text += f" Correction: {item.correction_note}"
+            # The note's list of changes on one line: a feed reader shows no line breaks.
+            text += f" Correction: {note_parts(item.correction_note).as_text()}"
         if item.status == Release.Status.SUPERSEDED:
             text += " Since superseded by a later revision."
         if item.contains_synthetic:

@@ -1,10 +1,11 @@
 """What the checker looks at before approving a release.
 
 Changes against the previous quarter's published release (segment changes, largest rank movers,
-metrics a trust newly lacks or newly has), data completeness per trust (of the metrics that
-apply to it), values far outside the
-peer group's usual range, and the parameters it was computed with. A fixed handful of queries
-whatever the size of the peer group.
+metrics a trust newly lacks or newly has) or, for a correction, against the revision it
+corrects (every changed value, score, segment and rank, and the correction's reason), data
+completeness per trust (of the metrics that apply to it), values far outside the peer group's
+usual range, and the parameters it was computed with. A fixed handful of queries whatever the
+size of the peer group.
 """
 
 from collections import defaultdict
@@ -17,10 +18,12 @@ from django.utils import timezone
 from metrics.models import Metric
 from releases import applicability
 from releases.applicability import Coverage
+from releases.corrections import CorrectionChanges, correction_changes, hand_written_note
 from releases.models import (
     MetricPeerStatistics,
     MetricResult,
     Release,
+    ReleaseTransition,
     TrustResult,
 )
 from releases.selectors import release_domains, thresholds_by_domain
@@ -80,12 +83,22 @@ class UnusualValue:
     high: Decimal
 
 
+@dataclass(frozen=True)
+class CorrectionReview:
+    """A correction seen beside the revision it corrects, with why it was made."""
+
+    changes: CorrectionChanges
+    reason: str
+    started: ReleaseTransition | None
+
+
 @dataclass
 class ReleaseReview:
     release: Release
     previous: Release | None
     inputs_changed: bool
     parameters: list[tuple[str, str]]
+    correction: CorrectionReview | None = None
     segment_changes: list[SegmentChange] = field(default_factory=list)
     rank_movers: list[RankMove] = field(default_factory=list)
     coverage_changes: list[CoverageChange] = field(default_factory=list)
@@ -95,12 +108,16 @@ class ReleaseReview:
 
 
 def review_release(release: Release, movers: int = 10) -> ReleaseReview:
-    previous = Release.objects.published().previous_of(release)
+    # A correction is judged against what it corrects: last quarter's movement would hide
+    # what the correction changes among what the quarter changed.
+    correction = _correction_review(release)
+    previous = None if correction else Release.objects.published().previous_of(release)
     review = ReleaseReview(
         release=release,
         previous=previous,
         inputs_changed=release.computed_at is not None and lifecycle.inputs_changed(release),
         parameters=_parameters(release),
+        correction=correction,
     )
     current = {
         r.trust_id: r for r in TrustResult.objects.filter(release=release).select_related("trust")
@@ -176,6 +193,20 @@ def _completeness(
         )
     completeness.sort(key=lambda c: (c.percent, c.trust.name))
     return completeness
+
+
+def _correction_review(release: Release) -> CorrectionReview | None:
+    changes = correction_changes(release)
+    if changes is None:
+        return None
+    started = (
+        ReleaseTransition.objects.filter(
+            release=release, action=ReleaseTransition.Action.START_CORRECTION
+        )
+        .select_related("user")
+        .first()
+    )
+    return CorrectionReview(changes, hand_written_note(release.correction_note), started)
 
 
 def _scored_metrics(release: Release) -> dict[int, set[str]]:

@@ -9,23 +9,20 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from releases.services.lifecycle import CHANGES_HEADING
+from releases.corrections import note_parts
 
 register = template.Library()
 
 
 @register.filter
 def correction_note(note: str) -> SafeString:
-    written, heading, changes = (note or "").partition(CHANGES_HEADING)
-    html = format_html("{}", written.strip())
-    if not heading:
+    parts = note_parts(note)
+    html = format_html("{}", parts.written)
+    if not parts.heading:
         return html
-    title, _, listed = changes.partition("\n")
-    items = [line.strip().removeprefix("- ") for line in listed.splitlines() if line.strip()]
     return format_html(
-        '{} <span class="lt-changes">{}{}</span><ul class="nhsuk-list nhsuk-list--bullet">{}</ul>',
+        '{} <span class="lt-changes">{}</span><ul class="nhsuk-list nhsuk-list--bullet">{}</ul>',
         html,
-        heading,
-        title,
-        format_html_join("", "<li>{}</li>", ((item,) for item in items)),
+        parts.heading,
+        format_html_join("", "<li>{}</li>", ((item,) for item in parts.items)),
     )

@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -33,6 +32,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from releases import notifications
+from releases.corrections import (
+    CHANGES_HEADING,
+    NOTHING_CHANGED,
+    correction_changes,
+    hand_written_note,
+)
 from releases.models import RefusedTransition, Release, ReleaseTransition
 from releases.services import computation
 from releases.signals import release_published, release_withdrawn
@@ -41,9 +46,6 @@ logger = logging.getLogger(__name__)
 
 Status = Release.Status
 Action = ReleaseTransition.Action
-
-
-CHANGES_HEADING = "What changed since revision"
 
 
 class TransitionRefused(Exception):
@@ -134,7 +136,7 @@ def submit(
         _check(locked, user, TRANSITIONS[Action.SUBMIT])
         _require_current_computation(locked, "submitted")
         if locked.is_correction:
-            if not _hand_written_note(locked.correction_note).strip():
+            if not hand_written_note(locked.correction_note).strip():
                 raise TransitionRefused(
                     "A correction needs a correction note saying what was wrong and why it "
                     "changed: write it on the release before submitting."
@@ -690,52 +692,14 @@ def _refresh(release: Release, locked: Release) -> Release:
 # Correction notes ----------------------------------------------------------------------------
 
 
-def _hand_written_note(note: str) -> str:
-    """The regulator's part of a correction note, without the generated list of changes."""
-    return note.split(CHANGES_HEADING, 1)[0].rstrip()
-
-
-def correction_changes(release: Release) -> list[str]:
-    """For a correction: one line per trust whose segment, rank or average differs from the
-    revision it corrects, or which appears in only one of them."""
-    if release.supersedes_id is None:
-        return []
-    from releases.models import TrustResult
-
-    def rows(release_id: int) -> dict[str, tuple[int | None, int | None, Decimal | None]]:
-        return {
-            code: (segment, rank, average)
-            for code, segment, rank, average in TrustResult.objects.filter(
-                release_id=release_id
-            ).values_list("trust__ods_code", "segment", "rank", "average_score")
-        }
-
-    old, new = rows(release.supersedes_id), rows(release.pk)
-    lines = []
-    for code in sorted(old.keys() | new.keys()):
-        if code not in new:
-            lines.append(f"{code}: no longer in the table")
-            continue
-        if code not in old:
-            lines.append(f"{code}: added to the table")
-            continue
-        changes = [
-            f"{label} {before} → {after}"
-            for label, before, after in zip(
-                ("segment", "rank", "average score"), old[code], new[code], strict=True
-            )
-            if before != after
-        ]
-        if changes:
-            lines.append(f"{code}: " + ", ".join(changes))
-    return lines
-
-
 def _with_changes(release: Release) -> str:
-    lines = correction_changes(release) or ["No trust's segment, rank or average score changed."]
+    """The regulator's note followed by the list of what changed, one line per trust, as the
+    public reads it (the review showed the approver the same list)."""
+    changes = correction_changes(release)
+    lines = changes.lines() if changes is not None else [NOTHING_CHANGED]
     revision = release.supersedes.revision if release.supersedes else release.revision - 1
     return (
-        _hand_written_note(release.correction_note)
+        hand_written_note(release.correction_note)
         + f"\n\n{CHANGES_HEADING} {revision}:\n"
         + "\n".join(f"- {line}" for line in lines)
     )
