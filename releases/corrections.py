@@ -23,6 +23,8 @@ from trusts.models import Trust
 CHANGES_HEADING = "What changed since revision"
 NOTHING_CHANGED = "No value, score, segment or rank changed."
 NONE_SHOWN = "none"
+SEGMENT = "segment"
+RANK = "rank"
 PEER_FIGURES = (
     ("lower quartile", "lower_quartile"),
     ("median", "median"),
@@ -151,6 +153,14 @@ class CorrectionChanges:
         return [(trust, change) for trust in self.trusts for change in trust.table]
 
     @property
+    def segments_changed(self) -> int:
+        return sum(1 for _, change in self.table_changes if change.label == SEGMENT)
+
+    @property
+    def ranks_changed(self) -> int:
+        return sum(1 for _, change in self.table_changes if change.label == RANK)
+
+    @property
     def scores_kept(self) -> list[tuple[TrustChanges, MetricChange]]:
         return [(trust, change) for trust, change in self.metric_changes if change.score_kept]
 
@@ -261,8 +271,8 @@ def _table_changes(old: TrustResult, new: TrustResult, domains: dict[str, str]) 
             _yes(old.in_recovery_support),
             _yes(new.in_recovery_support),
         ),
-        ("segment", old.segment, new.segment),
-        ("rank", old.rank, new.rank),
+        (SEGMENT, old.segment, new.segment),
+        (RANK, old.rank, new.rank),
     ]
     return [
         Change(label, _shown(before), _shown(after))

@@ -18,7 +18,12 @@ from django.utils import timezone
 from metrics.models import Metric
 from releases import applicability
 from releases.applicability import Coverage
-from releases.corrections import CorrectionChanges, correction_changes, hand_written_note
+from releases.corrections import (
+    CorrectionChanges,
+    correction_changes,
+    hand_written_note,
+    note_parts,
+)
 from releases.models import (
     MetricPeerStatistics,
     MetricResult,
@@ -90,6 +95,8 @@ class CorrectionReview:
     changes: CorrectionChanges
     reason: str
     started: ReleaseTransition | None
+    # What the public note lists: as stored once submitted, else what submitting will write.
+    public_lines: list[str]
 
 
 @dataclass
@@ -206,7 +213,9 @@ def _correction_review(release: Release) -> CorrectionReview | None:
         .select_related("user")
         .first()
     )
-    return CorrectionReview(changes, hand_written_note(release.correction_note), started)
+    stored = note_parts(release.correction_note).items
+    listed = stored if stored and release.status != Release.Status.DRAFT else changes.lines()
+    return CorrectionReview(changes, hand_written_note(release.correction_note), started, listed)
 
 
 def _scored_metrics(release: Release) -> dict[int, set[str]]:

@@ -159,6 +159,7 @@ def test_the_public_correction_note_lists_what_changed(
 ) -> None:
     published, correction = ryy_correction
     lifecycle.submit(correction, maker)
+    stored_note = correction.correction_note
     lifecycle.approve(correction, checker)
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.publish_now(correction, checker)
@@ -184,6 +185,19 @@ def test_the_public_correction_note_lists_what_changed(
         # A list, not text with dashes: no item or line starts with "- ".
         assert not any(item.startswith("-") for item in items), url
         assert not re.search(r"(^|>|\n)\s*- ", note[: note.index("</ul>")]), url
+    # Another trust's page names no other trust's figures: it says its own did not change.
+    unchanged = (
+        correction.trust_results.exclude(
+            trust__ods_code__in=re.findall(r"\((\w+)\): ", stored_note)
+        )
+        .values_list("trust__ods_code", flat=True)
+        .first()
+    )
+    html = client.get(reverse("public:trust", args=[unchanged])).content.decode()
+    note = html[html.index(escape(REASON)) :]
+    assert "<li>This trust&#x27;s figures did not change.</li>" in note
+    assert "changes are listed with the table.</li>" in note
+    assert "(RYY)" not in note
     [entry] = [
         e
         for e in feedparser.parse(client.get("/releases/feed.atom").content).entries
