@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef
 
 from metrics.models import MetricDefinition
-from releases.models import MetricResult, Release
+from releases.models import MetricPeerStatistics, MetricResult, Release
 
 
 class Coverage(enum.StrEnum):
@@ -61,16 +61,20 @@ def metrics_with_data(release_ids: Iterable[int]) -> dict[int, set[int]]:
     """Release id → the metrics some trust has a value, rating or score for in it (one query).
 
     Every stored metric result holds one of the three: the computation writes no empty cells.
+    It also writes peer statistics for every metric of the framework, so each (release, metric)
+    pair is one index probe for a first result, whatever the number of trusts.
     """
     found: dict[int, set[int]] = defaultdict(set)
     ids = set(release_ids)
     if not ids:
         return found
+    reported = MetricResult.objects.filter(
+        release_id=OuterRef("release_id"), metric_id=OuterRef("metric_id")
+    )
     for release_id, metric_id in (
-        MetricResult.objects.filter(release_id__in=ids)
-        .order_by()
+        MetricPeerStatistics.objects.filter(release_id__in=ids)
+        .filter(Exists(reported))
         .values_list("release_id", "metric_id")
-        .distinct()
     ):
         found[release_id].add(metric_id)
     return found
@@ -83,10 +87,6 @@ class ReleaseMetrics:
 
     shown: list[MetricDefinition]
     without_data: list[MetricDefinition]
-
-    @property
-    def shown_metric_ids(self) -> set[int]:
-        return {definition.metric_id for definition in self.shown}
 
 
 def release_metrics(release: Release) -> ReleaseMetrics:

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from metrics.models import ComplaintsYear, SurveySectionResult
+from metrics.models import ComplaintsYear, Observation, SurveySectionResult
 from releases.models import TrustResult
-from tests.factories import computed_release
+from tests.factories import computed_release, make_observations, make_trusts, quarter
 from tests.public.conftest import publish
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -77,12 +77,19 @@ def browser_page() -> Any:
 @pytest.fixture
 def world(live_server: Any) -> dict[str, Any]:
     assert AXE.exists(), "node_modules/axe-core is missing: run `npm ci`"
+    trusts = make_trusts(12)
+    make_observations(trusts, quarter(4))
+    # Community trusts without the mental health metrics: their pages say "Not applicable".
+    Observation.objects.filter(
+        trust__subtype="Community", metric__code__in=["OF0016", "OF0063", "OF1035"]
+    ).delete()
     release = publish(computed_release(trust_count=12, replicates=50))
     rows = list(
         TrustResult.objects.filter(release=release).select_related("trust__region").order_by("rank")
     )
     give_patient_feedback(rows[0].trust)
     return {
+        "community": next(r.trust for r in rows if r.trust_subtype == "Community"),
         "base": live_server.url,
         "table": release.get_absolute_url(),
         "region": rows[0].trust.region,
@@ -164,16 +171,16 @@ def test_public_pages_render_and_pass_axe(world: dict[str, Any], browser_page: A
     assert page.get_by_text("What patients say").first.is_visible()
     findings["trust"] = audit(page)
 
+    page.goto(base + world["community"].get_absolute_url())
+    assert page.get_by_text("Not measured for community trusts").first.is_visible()
+    findings["community trust"] = audit(page)
+
     page.goto(base + "/methodology/")
     assert page.locator("h1").inner_text() == "How the league tables are made"
     findings["methodology"] = audit(page)
 
-    for path in (
-        "/compare/?trusts=" + world["trust"].ods_code,
-        "/releases/",
-        "/trusts/",
-        "/no/such/page/",
-    ):
+    compare = f"/compare/?trusts={world['trust'].ods_code},{world['community'].ods_code}"
+    for path in (compare, "/releases/", "/trusts/", "/no/such/page/"):
         page.goto(base + path)
         findings[path] = audit(page)
 
@@ -193,6 +200,7 @@ def public_pages(world: dict[str, Any]) -> dict[str, str]:
         "league table, filtered": world["table"] + "?segment_uncertain=true&sort=-average",
         "league table, searched": world["table"] + "?q=no+such+trust",
         "trust": world["trust"].get_absolute_url(),
+        "community trust": world["community"].get_absolute_url(),
         "trusts": "/trusts/",
         "trust search": "/trusts/?q=" + code.lower(),
         "compare": "/compare/?trusts=" + " ".join(world["codes"][:5]),
