@@ -50,14 +50,22 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIRequest, get_path_info
-from django.core.signals import request_finished, request_started
-from django.db import connection
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+)
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import Resolver404, get_resolver
 from django.utils.cache import cc_delim_re
 from django.utils.http import parse_etags
+from rest_framework.views import APIView
 
 from metrics.models import ImportRun
+from public.api.throttling import AnonymousRateThrottle, Client
 from releases.models import Release
 
 # A withdrawal reaches every browser and proxy within this many seconds; the deploy/ nginx
@@ -148,12 +156,65 @@ def generation() -> str:
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(_generation_sql())
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
+        return _read_generation(connection)
+
+
+def front_generation() -> str:
+    """generation() for the WSGI front, which runs outside Django's request cycle.
+
+    It keeps the connection as Django's request signals would (dropped past its age, or after
+    an error it did not recover from), but skips the health check's round trip: a connection the
+    server dropped fails the generation query itself, and is replaced and asked once more.
+    """
+    database = connections[DEFAULT_DB_ALIAS]
+    if not database.in_atomic_block:  # a server calls it outside any; a test may not
+        database.close_if_unusable_or_obsolete()
+    try:
+        database.ensure_connection()
+        with database.wrap_database_errors:
+            return _read_generation(database)
+    except (OperationalError, InterfaceError):
+        if database.in_atomic_block:
+            raise
+        database.close()
+    database.ensure_connection()
+    with database.wrap_database_errors:
+        return _read_generation(database)
+
+
+# SQLite counts every commit by another connection (data_version), and the connection every
+# row it changed itself (total_changes): while both stand still, nothing the generation reads
+# has changed.
+SQLITE_DATA_VERSION = "PRAGMA data_version"
+
+
+def _read_generation(database: BaseDatabaseWrapper) -> str:
+    """The generation on `database`'s connection. On an SQLite file it is worked out again only
+    when the database changed since this connection last did, which costs one pragma on a kept
+    cursor instead of the generation's dozen aggregates. (Not on an in-memory database shared
+    between connections, the tests', whose data_version misses the other connections' commits.)
+    """
+    raw = database.connection
+    if database.vendor == "sqlite" and not database.is_in_memory_db():
+        remembered = getattr(database, "_public_generation", None)
+        if remembered is None or remembered[0] is not raw:
+            remembered = (raw, raw.cursor(), None, "")
+        cursor = remembered[1]
+        changes = (cursor.execute(SQLITE_DATA_VERSION).fetchone()[0], raw.total_changes)
+        if changes != remembered[2]:
+            rows = cursor.execute(_generation_sql()).fetchall()
+            remembered = (raw, cursor, changes, _digest(rows))
+            database._public_generation = remembered
+        return remembered[3]
+    cursor = raw.cursor()
+    try:
+        cursor.execute(_generation_sql())
+        return _digest(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _digest(rows: list[tuple[Any, ...]]) -> str:
     return hashlib.blake2b(repr(rows).encode(), digest_size=8).hexdigest()
 
 
@@ -371,17 +432,41 @@ def policy_for(path: str) -> Policy | None:
 
 def throttled(request: HttpRequest, view_class: type) -> HttpResponse | None:
     """The API's 429 if the view's throttles refuse this request, as DRF would answer it."""
-    from rest_framework.exceptions import Throttled
     from rest_framework.request import Request
 
     view = view_class()
     api_request = Request(request)
     view.request = api_request
-    waits = [
-        throttle.wait()
-        for throttle in view.get_throttles()
-        if not throttle.allow_request(api_request, view)
-    ]
+    return _refusal(
+        [
+            throttle.wait()
+            for throttle in view.get_throttles()
+            if not throttle.allow_request(api_request, view)
+        ]
+    )
+
+
+def throttled_client(environ: dict[str, Any], view_class: type) -> HttpResponse | None:
+    """throttled() for the WSGI front, from the environment. The open API's views authenticate
+    nobody and count every client as anonymous (public/api/throttling.py), so that is counted
+    without building a request; any other throttle gets the request DRF would give it."""
+    classes = view_class.throttle_classes
+    if (
+        view_class.authentication_classes
+        or view_class.get_throttles is not APIView.get_throttles
+        or not all(issubclass(throttle, AnonymousRateThrottle) for throttle in classes)
+    ):
+        return throttled(WSGIRequest(environ), view_class)
+    client = Client(environ)
+    throttles = [throttle() for throttle in classes]
+    return _refusal(
+        [throttle.wait() for throttle in throttles if not throttle.allow_client(client)]
+    )
+
+
+def _refusal(waits: list[float | None]) -> HttpResponse | None:
+    from rest_framework.exceptions import Throttled
+
     if not waits:
         return None
     wait = max((w for w in waits if w is not None), default=None)
@@ -514,18 +599,12 @@ class StoredResponses:
             policy = policy_for(get_path_info(environ))
             if policy is None:
                 return None
-            # As Django's handler does: its receivers drop a database connection past its age
-            # or broken, so the generation is read on a healthy one.
-            request_started.send(sender=StoredResponses, environ=environ)
-            try:
-                stored = lookup(request_key(environ, policy.vary, generation()))
-            finally:
-                request_finished.send(sender=StoredResponses)
+            stored = lookup(request_key(environ, policy.vary, front_generation()))
             if stored is None:
                 return None
             if policy.throttled_view is not None:
                 # The API's rate limit counts stored answers too, as the middleware does.
-                refusal = throttled(WSGIRequest(environ), policy.throttled_view)
+                refusal = throttled_client(environ, policy.throttled_view)
                 if refusal is not None:
                     return refusal.status_code, list(refusal.items()), refusal.content
         except Exception:  # Django's own path answers, and reports the fault

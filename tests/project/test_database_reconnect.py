@@ -1,7 +1,8 @@
 """A database connection the server dropped costs no error page: the next request reconnects.
 
-Through the portal's real WSGI application (leaguetable.wsgi: the stored-response front, then
-Django's handler), whose request signals run Django's connection health check
+Through the portal's real WSGI application (leaguetable.wsgi): the stored-response front, which
+asks for the generation once more on a fresh connection when the first attempt finds it dropped,
+then Django's handler, whose request signals run Django's connection health check
 (`CONN_HEALTH_CHECKS`); the test client skips those signals, so it could not show this.
 """
 

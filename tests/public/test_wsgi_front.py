@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import OperationalError, close_old_connections
 
 from leaguetable import wsgi
 from public import caching
@@ -176,10 +176,10 @@ def test_a_database_fault_in_the_front_goes_to_django(front, django_app, publish
     url = published.get_absolute_url()
     get(front, url)
 
-    def broken() -> str:
-        raise RuntimeError("connection lost")
+    def broken(database) -> str:
+        raise OperationalError("connection lost")
 
-    monkeypatch.setattr(caching, "generation", broken)
+    monkeypatch.setattr(caching, "_read_generation", broken)
     # Django's own path meets the same fault and answers it as it always does: never the
     # stored page, which the front could not prove is still public.
     answer = get(front, url)

@@ -1,0 +1,84 @@
+"""The publication generation on an SQLite file (the embedded default): worked out again after
+any change, by this process or another, and only then.
+
+The suite's SQLite database lives in memory, so these tests copy it to a file and read the
+generation through a second connection to that file, as a web process does.
+"""
+
+import sqlite3
+
+import pytest
+from django.db import connection
+from django.db.backends.sqlite3.base import DatabaseWrapper
+
+from public import caching
+from releases.models import Release
+
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's own change counter"),
+    # Committed, so that the copy holds the published release.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def database_file(tmp_path, published):
+    path = tmp_path / "portal.sqlite3"
+    connection.ensure_connection()
+    with sqlite3.connect(path) as copy:
+        connection.connection.backup(copy)
+    web = DatabaseWrapper({**connection.settings_dict, "NAME": str(path)}, alias="web")
+    web.ensure_connection()
+    statements: list[str] = []
+    web.connection.set_trace_callback(statements.append)
+    yield path, web, statements
+    web.close()
+
+
+def aggregates(statements: list[str]) -> int:
+    return sum("UNION ALL" in statement for statement in statements)
+
+
+def test_unchanged_database_costs_one_pragma(database_file):
+    _, web, statements = database_file
+    first = caching._read_generation(web)
+    assert aggregates(statements) == 1
+    assert all(caching._read_generation(web) == first for _ in range(5))
+    assert aggregates(statements) == 1
+    assert statements.count("PRAGMA data_version") == 6
+
+
+def test_a_commit_by_another_process_changes_it_at_once(database_file, published):
+    path, web, statements = database_file
+    before = caching._read_generation(web)
+    # A bare UPDATE by another connection, as another process (an admin, a shell) would make.
+    with sqlite3.connect(path) as other:
+        other.execute(
+            "UPDATE releases_release SET status = ? WHERE id = ?",
+            [Release.Status.WITHDRAWN, published.pk],
+        )
+    after = caching._read_generation(web)
+    assert after != before
+    assert aggregates(statements) == 2
+
+
+def test_a_change_through_the_same_connection_changes_it(database_file, published):
+    _, web, _ = database_file
+    before = caching._read_generation(web)
+    with web.cursor() as cursor:
+        cursor.execute(
+            "UPDATE releases_release SET status = %s WHERE id = %s",
+            [Release.Status.WITHDRAWN, published.pk],
+        )
+    assert caching._read_generation(web) != before
+
+
+def test_a_reconnection_reads_it_afresh(database_file):
+    _, web, _ = database_file
+    before = caching._read_generation(web)
+    web.close()
+    web.ensure_connection()
+    statements: list[str] = []
+    web.connection.set_trace_callback(statements.append)
+    assert caching._read_generation(web) == before
+    assert aggregates(statements) == 1
