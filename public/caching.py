@@ -206,12 +206,36 @@ def _read_generation(database: BaseDatabaseWrapper) -> str:
             remembered = (raw, cursor, changes, _digest(rows))
             database._public_generation = remembered
         return remembered[3]
+    if database.vendor == "postgresql":
+        return _digest(_prepared_rows(raw, _generation_sql()))
     cursor = raw.cursor()
     try:
         cursor.execute(_generation_sql())
         return _digest(cursor.fetchall())
     finally:
         cursor.close()
+
+
+def _prepared_rows(raw: Any, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of `sql` through a statement PostgreSQL prepared once for this connection.
+
+    Planning the generation's dozen aggregates costs PostgreSQL three times what running them
+    does (measured: 0.74 ms a request unprepared, 0.21 ms prepared, 0.10 ms for `SELECT 1`).
+    Django turns prepared statements off, for connection poolers in transaction mode (which
+    the production layout does not use), and its cursors bind parameters on the client, which
+    never prepares; so this one query goes through psycopg's own cursor with preparing allowed
+    for the moment it runs. psycopg keeps the statement and reuses it on this connection.
+    """
+    import psycopg
+
+    threshold = raw.prepare_threshold
+    raw.prepare_threshold = 0
+    try:
+        with psycopg.Cursor(raw) as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
+    finally:
+        raw.prepare_threshold = threshold
 
 
 def _digest(rows: list[tuple[Any, ...]]) -> str:

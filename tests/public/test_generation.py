@@ -1,8 +1,9 @@
-"""The publication generation on an SQLite file (the embedded default): worked out again after
-any change, by this process or another, and only then.
+"""The publication generation, read on every public request, at the least it can cost.
 
-The suite's SQLite database lives in memory, so these tests copy it to a file and read the
-generation through a second connection to that file, as a web process does.
+On an SQLite file (the embedded default) it is worked out again after any change, by this
+process or another, and only then. The suite's SQLite database lives in memory, so these tests
+copy it to a file and read the generation through a second connection to that file, as a web
+process does. On PostgreSQL its query is prepared once per connection.
 """
 
 import sqlite3
@@ -14,11 +15,9 @@ from django.db.backends.sqlite3.base import DatabaseWrapper
 from public import caching
 from releases.models import Release
 
-pytestmark = [
-    pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's own change counter"),
-    # Committed, so that the copy holds the published release.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's change counter")
+# Committed, so that the copy holds the published release.
+committed = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
@@ -39,6 +38,8 @@ def aggregates(statements: list[str]) -> int:
     return sum("UNION ALL" in statement for statement in statements)
 
 
+@on_sqlite
+@committed
 def test_unchanged_database_costs_one_pragma(database_file):
     _, web, statements = database_file
     first = caching._read_generation(web)
@@ -48,6 +49,8 @@ def test_unchanged_database_costs_one_pragma(database_file):
     assert statements.count("PRAGMA data_version") == 6
 
 
+@on_sqlite
+@committed
 def test_a_commit_by_another_process_changes_it_at_once(database_file, published):
     path, web, statements = database_file
     before = caching._read_generation(web)
@@ -62,6 +65,8 @@ def test_a_commit_by_another_process_changes_it_at_once(database_file, published
     assert aggregates(statements) == 2
 
 
+@on_sqlite
+@committed
 def test_a_change_through_the_same_connection_changes_it(database_file, published):
     _, web, _ = database_file
     before = caching._read_generation(web)
@@ -73,6 +78,8 @@ def test_a_change_through_the_same_connection_changes_it(database_file, publishe
     assert caching._read_generation(web) != before
 
 
+@on_sqlite
+@committed
 def test_a_reconnection_reads_it_afresh(database_file):
     _, web, _ = database_file
     before = caching._read_generation(web)
@@ -82,3 +89,18 @@ def test_a_reconnection_reads_it_afresh(database_file):
     web.connection.set_trace_callback(statements.append)
     assert caching._read_generation(web) == before
     assert aggregates(statements) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+@pytest.mark.django_db
+def test_on_postgresql_the_query_is_planned_once_per_connection(published):
+    first = caching.generation()
+    assert caching.generation() == first
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert prepared == [caching._generation_sql()]
+    # Django's own queries stay unprepared, as its settings say.
+    assert connection.connection.prepare_threshold is None
+    Release.objects.filter(pk=published.pk).update(status=Release.Status.WITHDRAWN)
+    assert caching.generation() != first
