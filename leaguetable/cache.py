@@ -57,9 +57,19 @@ class Outage:
                 self.since = None
 
 
+# INCRBY of a key that exists, else nil: Django's incr semantics, atomically.
+INCR_EXISTING = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+    return redis.call('INCRBY', KEYS[1], ARGV[1])
+end
+return false
+"""
+
+
 class ResilientRedisCacheClient(RedisCacheClient):
     def __init__(self, servers: list[str], **options: Any) -> None:
         super().__init__(servers, **options)
+        self._scripts: dict[int, Any] = {}
         self.outage = Outage()
         self._where = ", ".join(server.rsplit("@", 1)[-1] for server in servers)
 
@@ -97,10 +107,22 @@ class ResilientRedisCacheClient(RedisCacheClient):
 
     def incr(self, key: Any, delta: int) -> int:
         missing = object()
-        result = self._guard(super().incr, missing, key, delta)
+        result = self._guard(self._incr_existing, missing, key, delta)
         if result is missing:
             raise ValueError(f"Key {key!r} not found: the cache is unreachable")
+        if result is None:
+            raise ValueError(f"Key {key!r} not found.")
         return result
+
+    def _incr_existing(self, key: Any, delta: int) -> int | None:
+        """Django's incr (the key must exist) in one atomic round trip instead of two: the
+        API's rate limit calls it on every request, and between Django's EXISTS and INCR a
+        counter could expire and be recreated without an expiry."""
+        client = self.get_client(key, write=True)
+        script = self._scripts.get(id(client))
+        if script is None:
+            script = self._scripts[id(client)] = client.register_script(INCR_EXISTING)
+        return script(keys=[key], args=[delta])
 
     def set_many(self, data: Any, timeout: Any) -> None:
         self._guard(super().set_many, None, data, timeout)

@@ -130,3 +130,23 @@ def test_concurrent_requests_are_counted_exactly_in_redis(settings):
     cache.clear()
     assert len(allowed) == 100
     assert allowed.count(True) == 50  # DRF's read-modify-write list would let some through
+
+
+@pytest.mark.skipif(not os.getenv("REDIS_URL"), reason="needs Redis")
+def test_redis_increments_only_a_counter_that_exists_and_keeps_its_expiry(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "leaguetable.cache.ResilientRedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+        }
+    }
+    cache.clear()
+    with pytest.raises(ValueError):
+        cache.incr("throttle-test")
+    assert cache.get("throttle-test") is None  # not created by the failed increment
+    cache.set("throttle-test", 1, 30)
+    assert cache.incr("throttle-test") == 2
+    assert cache.incr("throttle-test", 5) == 7
+    client = cache._cache.get_client("x")
+    assert 0 < client.ttl(cache.make_key("throttle-test")) <= 30
+    cache.clear()
