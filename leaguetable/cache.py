@@ -133,8 +133,30 @@ class ResilientRedisCacheClient(RedisCacheClient):
     def clear(self) -> bool:
         return self._guard(super().clear, False)
 
+    def delete_matching(self, pattern: str) -> bool:
+        return self._guard(self._delete_matching, False, pattern)
+
+    def _delete_matching(self, pattern: str) -> bool:
+        client = self.get_client(write=True)
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) == 1000:
+                client.unlink(*batch)
+                batch = []
+        if batch:
+            client.unlink(*batch)
+        return True
+
 
 class ResilientRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = ResilientRedisCacheClient
+
+    def clear(self) -> bool:
+        """Remove this cache's keys only (its KEY_PREFIX), not the whole Redis database that
+        Django's clear flushes: Celery's results, another site or another test process may
+        share it."""
+        prefix = "".join("\\" + c if c in "*?[]\\^-" else c for c in self.key_prefix)
+        return self._cache.delete_matching(f"{prefix}:*")

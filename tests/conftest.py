@@ -20,6 +20,16 @@ AE_FILE = NHS_DATA / "ae-monthly-sitrep-2026-05.csv"
 LEAGUE_TABLE_FILE = NHS_DATA / "nof-2025-26-q4-mental-health-community-league-table.csv"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Parallel test processes share CI's Redis database: each keeps its cache keys under its
+    own prefix, so one process clearing its cache never empties another's mid-test."""
+    worker = os.getenv("PYTEST_XDIST_WORKER")
+    if worker and os.getenv("REDIS_URL"):
+        from django.conf import settings
+
+        settings.CACHES["default"]["KEY_PREFIX"] = f"test-{worker}"
+
+
 @pytest.fixture(autouse=True)
 def empty_public_cache() -> Iterator[None]:
     """Each test starts with nothing stored: rolled-back tests can reuse ids, and so repeat a

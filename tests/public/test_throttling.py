@@ -29,6 +29,7 @@ def three_a_minute(monkeypatch):
     cache.clear()
 
 
+REDIS = {"BACKEND": "leaguetable.cache.ResilientRedisCache", "LOCATION": os.getenv("REDIS_URL")}
 LOCAL_MEMORY = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
@@ -109,10 +110,7 @@ def test_a_counter_opened_by_a_racing_increment_still_expires():
 @pytest.mark.skipif(not os.getenv("REDIS_URL"), reason="needs Redis, shared between processes")
 def test_concurrent_requests_are_counted_exactly_in_redis(settings):
     settings.CACHES = {
-        "default": {
-            "BACKEND": "leaguetable.cache.ResilientRedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
-        }
+        "default": {**REDIS, "KEY_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", "")}
     }
     cache.clear()
     allowed = []
@@ -135,10 +133,7 @@ def test_concurrent_requests_are_counted_exactly_in_redis(settings):
 @pytest.mark.skipif(not os.getenv("REDIS_URL"), reason="needs Redis")
 def test_redis_increments_only_a_counter_that_exists_and_keeps_its_expiry(settings):
     settings.CACHES = {
-        "default": {
-            "BACKEND": "leaguetable.cache.ResilientRedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
-        }
+        "default": {**REDIS, "KEY_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", "")}
     }
     cache.clear()
     with pytest.raises(ValueError):
@@ -150,3 +145,24 @@ def test_redis_increments_only_a_counter_that_exists_and_keeps_its_expiry(settin
     client = cache._cache.get_client("x")
     assert 0 < client.ttl(cache.make_key("throttle-test")) <= 30
     cache.clear()
+
+
+@pytest.mark.skipif(not os.getenv("REDIS_URL"), reason="needs Redis")
+def test_clearing_the_cache_leaves_what_else_shares_the_redis_database(settings):
+    settings.CACHES = {
+        "default": {**REDIS, "KEY_PREFIX": "site-a*"},
+        "other": {**REDIS, "KEY_PREFIX": "site-b"},
+    }
+    from django.core.cache import caches
+
+    here, other = caches["default"], caches["other"]
+    raw = here._cache.get_client(write=True)
+    raw.set("celery-task-meta-test", b"kept", ex=30)
+    here.set("page", "a", 30)
+    other.set("page", "b", 30)
+    assert here.clear()
+    assert here.get("page") is None
+    assert other.get("page") == "b"  # another process's keys: untouched
+    assert raw.get("celery-task-meta-test") == b"kept"  # not Django's at all
+    other.clear()
+    raw.delete("celery-task-meta-test")
