@@ -36,8 +36,10 @@ import gzip
 import hashlib
 import json
 import math
+import os
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -182,30 +184,53 @@ def front_generation() -> str:
         return _read_generation(database)
 
 
-# SQLite counts every commit by another connection (data_version), and the connection every
-# row it changed itself (total_changes): while both stand still, nothing the generation reads
-# has changed.
-SQLITE_DATA_VERSION = "PRAGMA data_version"
+class SQLiteChanges:
+    """Whether an SQLite file changed since a connection last worked out the generation.
+
+    Two counters say it: the file's own change counter for commits by any connection (in the
+    rollback-journal mode SQLite uses by default, every write transaction increments the 4 bytes
+    at offset 24 of the file's header before it releases its lock; in WAL mode, marked by a 2 at
+    offset 18, the counter stands still and `PRAGMA data_version` is asked instead), and the
+    connection's total_changes for the rows it changed itself. Reading the header is one pread,
+    without a lock: a request that reads a counter mid-commit works the generation out with a
+    query, which waits for the commit, so it is never older than the counter it is kept with.
+    """
+
+    def __init__(self, raw: Any, path: str) -> None:
+        self.raw = raw
+        self.cursor = raw.cursor()
+        self.file = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        weakref.finalize(self, os.close, self.file)
+        self.seen: tuple[Any, ...] | None = None
+        self.generation = ""
+
+    def state(self) -> tuple[Any, ...]:
+        header = os.pread(self.file, 10, 18)
+        if header[:1] == b"\x02":  # WAL: commits show in the WAL index, not the header
+            return (
+                self.cursor.execute("PRAGMA data_version").fetchone()[0],
+                self.raw.total_changes,
+            )
+        return (header[6:], self.raw.total_changes)
 
 
 def _read_generation(database: BaseDatabaseWrapper) -> str:
     """The generation on `database`'s connection. On an SQLite file it is worked out again only
-    when the database changed since this connection last did, which costs one pragma on a kept
-    cursor instead of the generation's dozen aggregates. (Not on an in-memory database shared
-    between connections, the tests', whose data_version misses the other connections' commits.)
+    when the file changed since this connection last did (SQLiteChanges), which costs one read
+    of the file's header instead of the generation's dozen aggregates. (Not on the tests'
+    in-memory database, which has no file.)
     """
     raw = database.connection
     if database.vendor == "sqlite" and not database.is_in_memory_db():
-        remembered = getattr(database, "_public_generation", None)
-        if remembered is None or remembered[0] is not raw:
-            remembered = (raw, raw.cursor(), None, "")
-        cursor = remembered[1]
-        changes = (cursor.execute(SQLITE_DATA_VERSION).fetchone()[0], raw.total_changes)
-        if changes != remembered[2]:
-            rows = cursor.execute(_generation_sql()).fetchall()
-            remembered = (raw, cursor, changes, _digest(rows))
-            database._public_generation = remembered
-        return remembered[3]
+        changes = getattr(database, "_public_generation", None)
+        if changes is None or changes.raw is not raw:
+            changes = SQLiteChanges(raw, database.settings_dict["NAME"])
+            database._public_generation = changes
+        state = changes.state()
+        if state != changes.seen:
+            changes.generation = _digest(changes.cursor.execute(_generation_sql()).fetchall())
+            changes.seen = state
+        return changes.generation
     if database.vendor == "postgresql":
         return _digest(_prepared_rows(raw, _generation_sql()))
     cursor = raw.cursor()
