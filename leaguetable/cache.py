@@ -69,7 +69,7 @@ return false
 class ResilientRedisCacheClient(RedisCacheClient):
     def __init__(self, servers: list[str], **options: Any) -> None:
         super().__init__(servers, **options)
-        self._scripts: dict[int, Any] = {}
+        self._incr_script: Any = None
         self.outage = Outage()
         self._where = ", ".join(server.rsplit("@", 1)[-1] for server in servers)
 
@@ -119,10 +119,11 @@ class ResilientRedisCacheClient(RedisCacheClient):
         API's rate limit calls it on every request, and between Django's EXISTS and INCR a
         counter could expire and be recreated without an expiry."""
         client = self.get_client(key, write=True)
-        script = self._scripts.get(id(client))
-        if script is None:
-            script = self._scripts[id(client)] = client.register_script(INCR_EXISTING)
-        return script(keys=[key], args=[delta])
+        # Django makes a new client object (on the same pool) for every operation: the script is
+        # registered once and run on whichever client this operation has.
+        if self._incr_script is None:
+            self._incr_script = client.register_script(INCR_EXISTING)
+        return self._incr_script(keys=[key], args=[delta], client=client)
 
     def set_many(self, data: Any, timeout: Any) -> None:
         self._guard(super().set_many, None, data, timeout)

@@ -166,3 +166,27 @@ def test_clearing_the_cache_leaves_what_else_shares_the_redis_database(settings)
     assert raw.get("celery-task-meta-test") == b"kept"  # not Django's at all
     other.clear()
     raw.delete("celery-task-meta-test")
+
+
+@pytest.mark.skipif(not os.getenv("REDIS_URL"), reason="needs Redis")
+def test_counting_requests_holds_no_memory_per_request(settings):
+    settings.CACHES = {
+        "default": {**REDIS, "KEY_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", "")}
+    }
+    import gc
+
+    from redis.commands.core import Script
+
+    cache.set("throttle-leak", 0, 30)
+
+    def scripts() -> int:
+        gc.collect()
+        return sum(isinstance(thing, Script) for thing in gc.get_objects())
+
+    cache.incr("throttle-leak")
+    before = scripts()
+    for _ in range(200):
+        cache.incr("throttle-leak")
+    assert scripts() == before  # one registered script, however many requests
+    assert cache.get("throttle-leak") == 201
+    cache.delete("throttle-leak")
