@@ -335,7 +335,10 @@ class TrustResult(ResultOfRelease):
     pages, downloads, API and NHS England's byte-for-byte CSV) keeps saying what it said.
     """
 
-    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="trust_results")
+    # No index of its own: unique (release, trust) serves every lookup by release.
+    release = models.ForeignKey(
+        Release, on_delete=models.CASCADE, related_name="trust_results", db_index=False
+    )
     trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="results")
     trust_name = models.CharField(max_length=200, help_text="The trust's name in this table.")
     trust_subtype = models.CharField(max_length=100, help_text="Its subtype in this table.")
@@ -384,7 +387,11 @@ class TrustResult(ResultOfRelease):
 class MetricResult(ResultOfRelease):
     """One trust's value and score on one metric in a release."""
 
-    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="metric_results")
+    # No index of its own: (release, metric) and unique (release, trust, metric) both begin
+    # with it, and a fourth index slowed every national write.
+    release = models.ForeignKey(
+        Release, on_delete=models.CASCADE, related_name="metric_results", db_index=False
+    )
     trust = models.ForeignKey(Trust, on_delete=models.PROTECT, related_name="metric_results")
     metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="results")
     value = models.DecimalField(max_digits=20, decimal_places=6, null=True)
@@ -406,7 +413,10 @@ class MetricResult(ResultOfRelease):
 class MetricPeerStatistics(ResultOfRelease):
     """Median and quartiles of a metric across the peer group, shown beside every value."""
 
-    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="peer_statistics")
+    # No index of its own: unique (release, metric) begins with it.
+    release = models.ForeignKey(
+        Release, on_delete=models.CASCADE, related_name="peer_statistics", db_index=False
+    )
     metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="peer_statistics")
     trusts_reporting = models.PositiveSmallIntegerField(default=0)
     median = models.DecimalField(max_digits=20, decimal_places=6, null=True)

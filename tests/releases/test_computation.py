@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from metrics.models import MetricDefinition, Observation
+from metrics.models import MetricDefinition, Observation, TrustQuarterStatus
 from releases import tasks
 from releases.engine import FrameworkIncomplete
 from releases.models import MetricPeerStatistics, MetricResult, Release, TrustResult
@@ -82,6 +82,40 @@ def test_it_notices_a_changed_observation_through_the_checksum() -> None:
     assert computation.compute(release.pk) == computation.ComputationOutcome.COMPUTED
     release.refresh_from_db()
     assert release.input_checksum != checksum
+
+
+def _change_a_value(release: Release) -> None:
+    observation = Observation.objects.filter(quarter=release.quarter, value__isnull=False).first()
+    observation.value += Decimal("0.000001")
+    observation.save()
+
+
+def _drop_an_observation(release: Release) -> None:
+    Observation.objects.filter(quarter=release.quarter).first().delete()
+
+
+def _flag_a_deficit(release: Release) -> None:
+    trust = TrustResult.objects.filter(release=release).first().trust
+    TrustQuarterStatus.objects.update_or_create(
+        trust=trust, quarter=release.quarter, defaults={"in_financial_deficit": True}
+    )
+
+
+def _change_the_seed(release: Release) -> None:
+    Release.objects.filter(pk=release.pk).update(seed=release.seed + 1)
+
+
+@pytest.mark.parametrize(
+    "change", [_change_a_value, _drop_an_observation, _flag_a_deficit, _change_the_seed]
+)
+def test_it_changes_the_checksum_with_any_input_that_decides_the_results(change) -> None:
+    release = factories.computed_release(trust_count=6)
+    assert computation.load_inputs(release).checksum == release.input_checksum
+
+    change(release)
+
+    release.refresh_from_db()
+    assert computation.load_inputs(release).checksum != release.input_checksum
 
 
 def test_it_keeps_the_previous_results_when_a_recompute_fails_half_way() -> None:
