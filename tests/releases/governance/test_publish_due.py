@@ -161,10 +161,12 @@ def test_it_publishes_once_when_two_ticks_run_at_the_same_moment() -> None:
     if connection.vendor == "sqlite":
         # SQLite has no row locks, and its shared in-memory test database answers a reader that
         # meets the other tick's write "table is locked" instead of waiting: that tick fails
-        # (the next one would find nothing left to do). Exactly one publishes either way.
-        assert outcomes.count(1) == 1
-        other = next(o for o in outcomes if o != 1)
-        assert other == 0 or isinstance(other, OperationalError)
+        # (the next one would find nothing left to do). Under load both can meet the other's
+        # lock and fail: the release stays scheduled and the next tick publishes it. Never twice.
+        assert outcomes.count(1) <= 1
+        assert all(o in (0, 1) or isinstance(o, OperationalError) for o in outcomes)
+        if 1 not in outcomes:
+            assert lifecycle.publish_due(now=now) == 1
     else:
         # PostgreSQL: the second tick waits on the row lock, then finds the release published.
         assert sorted(outcomes) == [0, 1]
