@@ -12,6 +12,8 @@ the 2.5th percentile to jump between seeds.
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +39,10 @@ DRAWS_PER_CHUNK = 1 << 21
 MOST_REPLICATES_PER_CHUNK = 256
 # Percentiles copy what they sort, so they are taken this many trusts at a time.
 TRUSTS_PER_PERCENTILE_BLOCK = 1024
+# Threads turning drawn numbers into totals and ranks, while this one draws: two keep up with
+# one stream of random numbers; each more holds another chunk's arrays (about 50 MB at national
+# scale) for little gain.
+_WORKERS = 2
 # Progress is reported each time another tenth of the replicates is done.
 PROGRESS_STEP = 0.1
 
@@ -83,24 +89,40 @@ def likely_ranges(
     if replicates == 0 or trusts == 0:
         return np.full((trusts, 2), np.nan), np.zeros((trusts, 2), dtype=np.int64)
     generator = np.random.default_rng(seed)
+    groups = _draw_groups(scores)
     means = np.empty((replicates, trusts))
     ranks = np.empty((replicates, trusts), dtype=np.int32)
     most_hundredths = int(scores.units.max()) // (SCORE_UNITS_PER_POINT // 100) + 1
     chunk = DRAWS_PER_CHUNK // (trusts * scores.units.shape[1])
     chunk = min(max(chunk, 1), MOST_REPLICATES_PER_CHUNK)
-    reported = 0.0
-    for start in range(0, replicates, chunk):
-        stop = min(start + chunk, replicates)
-        totals = resampled_totals(generator, scores, stop - start)
+
+    def settle(start: int, stop: int, uniforms: list[FloatArray]) -> None:
+        totals = _totals(uniforms, groups, trusts)
         means[start:stop] = totals / (scores.counts * float(SCORE_UNITS_PER_POINT))
         ranks[start:stop] = replicate_ranks(
             totals, scores, thresholds, most_hundredths, rank_on_adjusted_segment
         )
-        if progress is not None and (
-            stop / replicates >= reported + PROGRESS_STEP or stop == replicates
-        ):
-            reported = stop / replicates
-            progress(reported, f"Likely ranges: {stop:,} of {replicates:,} replicates")
+
+    # The random numbers are drawn here, chunk after chunk, in one stream: the same numbers for
+    # the same seed whatever the threads do. Turning them into totals and ranks (most of the
+    # work, and NumPy lets go of the GIL for it) runs on worker threads meanwhile, each chunk
+    # into its own rows.
+    reported = 0.0
+    pending: deque[tuple[int, Future[None]]] = deque()
+    with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="likely-ranges") as pool:
+        for start in range(0, replicates, chunk):
+            stop = min(start + chunk, replicates)
+            pending.append(
+                (stop, pool.submit(settle, start, stop, _draw(generator, groups, stop - start)))
+            )
+            while pending and (len(pending) > _WORKERS or stop == replicates):
+                done, settled = pending.popleft()
+                settled.result()
+                if progress is not None and (
+                    done / replicates >= reported + PROGRESS_STEP or done == replicates
+                ):
+                    reported = done / replicates
+                    progress(reported, f"Likely ranges: {done:,} of {replicates:,} replicates")
     # A rank is a whole place: round half up.
     rank_range = np.floor(_likely_range(ranks) + 0.5).astype(np.int64)
     return _likely_range(means), rank_range
@@ -118,24 +140,60 @@ def _likely_range(replicated: np.ndarray) -> FloatArray:
     return bounds
 
 
+@dataclass(frozen=True)
+class _DrawGroup:
+    """Trusts with the same number of counted scores, drawn from together."""
+
+    count: int
+    members: IntArray
+    table: IntArray  # the members' scores, one after another
+    offsets: IntArray  # where each member's scores start in `table`
+
+
+def _draw_groups(scores: PeerGroupScores) -> list[_DrawGroup]:
+    groups = []
+    for count in np.unique(scores.counts):
+        members = np.flatnonzero(scores.counts == count)
+        groups.append(
+            _DrawGroup(
+                int(count),
+                members,
+                scores.units[members, :count].ravel(),
+                (np.arange(members.size, dtype=np.intp) * count)[:, np.newaxis],
+            )
+        )
+    return groups
+
+
+def _draw(
+    generator: np.random.Generator, groups: list[_DrawGroup], replicates: int
+) -> list[FloatArray]:
+    """The uniform numbers of `replicates` replicates, group by group, in the engine's order."""
+    return [generator.random((replicates, group.members.size, group.count)) for group in groups]
+
+
+def _totals(uniforms: list[FloatArray], groups: list[_DrawGroup], trusts: int) -> IntArray:
+    """Resampled totals from drawn uniforms: within a group the score drawn is
+    ``floor(u x count)``."""
+    totals = np.empty((uniforms[0].shape[0] if uniforms else 0, trusts), dtype=np.int64)
+    for picks, group in zip(uniforms, groups, strict=True):
+        picks *= group.count
+        drawn = picks.astype(np.intp)
+        drawn += group.offsets
+        totals[:, group.members] = group.table[drawn].sum(axis=2)
+    return totals
+
+
 def resampled_totals(
     generator: np.random.Generator, scores: PeerGroupScores, replicates: int
 ) -> IntArray:
     """Sum of each trust's scores resampled with replacement (replicates x trusts), in units.
 
     Trusts are drawn in groups of equal score count, so no draw is wasted on padding and no
-    mask is needed; within a group the score drawn is ``floor(u x count)``.
+    mask is needed.
     """
-    totals = np.empty((replicates, scores.counts.size), dtype=np.int64)
-    for count in np.unique(scores.counts):
-        members = np.flatnonzero(scores.counts == count)
-        table = scores.units[members, :count].ravel()
-        picks = generator.random((replicates, members.size, int(count)))
-        picks *= count
-        drawn = picks.astype(np.intp)
-        drawn += (np.arange(members.size, dtype=np.intp) * count)[:, np.newaxis]
-        totals[:, members] = table[drawn].sum(axis=2)
-    return totals
+    groups = _draw_groups(scores)
+    return _totals(_draw(generator, groups, replicates), groups, scores.counts.size)
 
 
 def replicate_ranks(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from releases.engine import PeerGroupScores, compute_quarter, likely_ranges
+from releases.engine import PeerGroupScores, bootstrap, compute_quarter, likely_ranges
 from releases.engine.bootstrap import resampled_totals
 from releases.engine.segments import threshold_units, to_score_units
 from tests.releases.engine.conftest import QuarterInputBuilder
@@ -101,3 +102,36 @@ def test_it_skips_likely_ranges_when_asked_for_no_replicates(
 
     assert np.isnan(result.average_range).all()
     assert (result.rank_range == 0).all()
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_the_ranges_do_not_depend_on_how_many_threads_work_them_out(
+    workers: int, quarter_input: QuarterInputBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many small chunks, so that threads finish them out of order.
+    monkeypatch.setattr(bootstrap, "MOST_REPLICATES_PER_CHUNK", 7)
+    reference = compute_quarter(quarter_input(Q4, replicates=700, seed=9))
+
+    monkeypatch.setattr(bootstrap, "_WORKERS", workers)
+    threaded = compute_quarter(quarter_input(Q4, replicates=700, seed=9))
+
+    np.testing.assert_array_equal(threaded.average_range, reference.average_range)
+    np.testing.assert_array_equal(threaded.rank_range, reference.rank_range)
+
+
+def test_a_failure_while_ranking_a_chunk_fails_the_computation(
+    quarter_input: QuarterInputBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = 0
+    real = bootstrap.replicate_ranks
+
+    def failing(*args: object, **kwargs: object) -> np.ndarray:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise MemoryError("no room for this chunk")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bootstrap, "replicate_ranks", failing)
+    with pytest.raises(MemoryError, match="no room"):
+        compute_quarter(quarter_input(Q4, replicates=5000))
