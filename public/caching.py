@@ -435,6 +435,50 @@ def clear() -> None:
     cache.clear()
 
 
+# One render at a time --------------------------------------------------------------------
+
+# A request that finds another thread of this process rendering the same response waits this
+# long for it, at most, and then renders itself.
+RENDER_WAIT_SECONDS = 10.0
+
+
+class OneRenderAtATime:
+    """Requests of one process that miss the same key while it is being rendered wait for that
+    render and are answered from what it stored, instead of each rendering it again.
+
+    The moment a publication goes out is when this matters: its generation is new, nothing is
+    stored under it, and the new table's page is what everyone asks for at once. Without this,
+    every request arriving during the first render renders too, each taking a thread and the CPU
+    the others need, so the first answers take several times as long. A request that waited and
+    still finds nothing (the leader's response could not be stored, or it failed, or the wait
+    ran out) renders for itself, so a failure is never shared and nothing waits twice.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rendering: dict[str, threading.Event] = {}
+
+    def lead(self, key: str) -> threading.Event | None:
+        """An event to set when done, if this request is to render `key`; None after waiting
+        for the request that is already rendering it."""
+        with self._lock:
+            rendering = self._rendering.get(key)
+            if rendering is None:
+                done = self._rendering[key] = threading.Event()
+                return done
+        rendering.wait(RENDER_WAIT_SECONDS)
+        return None
+
+    def done(self, key: str, event: threading.Event) -> None:
+        with self._lock:
+            if self._rendering.get(key) is event:
+                del self._rendering[key]
+        event.set()
+
+
+renders = OneRenderAtATime()
+
+
 # The middleware -----------------------------------------------------------------------------
 
 MAX_REMEMBERED_PATHS = 10_000
@@ -602,12 +646,23 @@ class PublicCacheMiddleware:
             return personal(self.get_response(request))
         key = request_key(request.META, policy.vary, generation())
         stored = lookup(key)
-        if stored is not None:
-            if policy.throttled_view is not None:
-                refusal = throttled(request, policy.throttled_view)
-                if refusal is not None:
-                    return refusal
-            return stored.respond(request, policy.vary)
+        if stored is None:
+            leading = renders.lead(key)
+            if leading is None:  # another request rendered it meanwhile
+                stored = lookup(key)
+            if stored is None:
+                try:
+                    return self.render(request, policy, key)
+                finally:
+                    if leading is not None:
+                        renders.done(key, leading)
+        if policy.throttled_view is not None:
+            refusal = throttled(request, policy.throttled_view)
+            if refusal is not None:
+                return refusal
+        return stored.respond(request, policy.vary)
+
+    def render(self, request: HttpRequest, policy: Policy, key: str) -> HttpResponseBase:
         response = self.get_response(request)
         if not storable(response):
             return personal(response)
