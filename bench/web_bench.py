@@ -9,6 +9,9 @@ published there if the copy has none; the current database is never changed):
   the very bytes the app answered, as static files;
 - the production front: nginx with deploy/nginx/leaguetable-proxy.conf (its cache) before the app.
 
+First, before anything is stored, 16 simultaneous requests for each of the two table pages (as on
+the morning of a publication): the first, median and last answer's time.
+
 For each URL wrk runs WEB_BENCH_SECONDS (10) with WEB_BENCH_CONNECTIONS (8) connections against
 each of the three and prints requests/s, p50 and p99 and the ratios to the floor; then 256
 connections for the same time against the app alone, with errors and p99. Everything it started
@@ -33,6 +36,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -42,6 +46,7 @@ GRANIAN = str(Path(PYTHON).with_name("granian"))
 SECONDS = int(os.getenv("WEB_BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.getenv("WEB_BENCH_CONNECTIONS", "8"))
 MANY_CONNECTIONS = 256
+COLD_REQUESTS = 16
 SCRATCH_PG = "leaguetable_web_bench"
 PROXY_SNIPPET = ROOT / "deploy" / "nginx" / "leaguetable-proxy.conf"
 SERVE = ROOT / "deploy" / "serve"
@@ -253,6 +258,19 @@ def run_wrk(wrk: str, url: str, seconds: int, connections: int = CONNECTIONS) ->
     return figures
 
 
+def first_requests(url: str) -> list[float]:
+    """Milliseconds each of COLD_REQUESTS simultaneous GETs took, fastest first."""
+
+    def get(_: int) -> float:
+        started = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=60) as response:
+            response.read()
+        return (time.perf_counter() - started) * 1000
+
+    with ThreadPoolExecutor(COLD_REQUESTS) as pool:
+        return sorted(pool.map(get, range(COLD_REQUESTS)))
+
+
 def stop(process: subprocess.Popen | None) -> None:
     if process is None or process.poll() is not None:
         return
@@ -299,6 +317,9 @@ def main() -> int:
         )
         app_base = f"http://127.0.0.1:{app_port}"
         wait_until_up(app_base + "/", app, "granian")
+        # Publication morning: nothing is stored yet under the new generation, and everyone
+        # asks for the new tables at once.
+        cold = [(label, path, first_requests(app_base + path)) for label, path in found["urls"][:2]]
 
         # The floor serves exactly the bytes the app answers (uncompressed: wrk asks for none).
         static = workdir / "static"
@@ -370,6 +391,12 @@ def main() -> int:
                 + ("targets met" if not misses else "BELOW TARGET: " + "; ".join(misses))
             )
             ok = ok and not (m["errors"] or t["errors"])
+        log(f"\nnothing stored yet: {COLD_REQUESTS} requests at once for a page, app alone")
+        for label, _path, times in cold:
+            log(
+                f"{label:<18} first answer {times[0]:.0f} ms, median {times[len(times) // 2]:.0f}"
+                f" ms, last {times[-1]:.0f} ms"
+            )
         log(f"\napp alone, {MANY_CONNECTIONS} connections, {SECONDS} s")
         for label, _path, c in crowded:
             misses = []
