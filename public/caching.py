@@ -648,14 +648,14 @@ class PublicCacheMiddleware:
         stored = lookup(key)
         if stored is None:
             leading = renders.lead(key)
-            if leading is None:  # another request rendered it meanwhile
+            try:
+                # Whether it waited or leads, another request may have stored it just now.
                 stored = lookup(key)
-            if stored is None:
-                try:
+                if stored is None:
                     return self.render(request, policy, key)
-                finally:
-                    if leading is not None:
-                        renders.done(key, leading)
+            finally:
+                if leading is not None:
+                    renders.done(key, leading)
         if policy.throttled_view is not None:
             refusal = throttled(request, policy.throttled_view)
             if refusal is not None:
