@@ -20,7 +20,8 @@ before sessions, authentication and CSRF, answers repeated requests from:
 
 1. this process's memory (LocalStore, bounded in bytes), then
 2. the shared cache (Redis in production), so each response is rendered once for all processes,
-3. else the view, whose response (bytes, headers, a gzip and a brotli copy) is stored in both.
+3. else the view, whose response (bytes, headers, a gzip and a brotli copy) is stored in both;
+   requests of this process that miss the same key meanwhile wait for it (OneRenderAtATime).
 
 Stored responses carry a content ETag (304 on a matching If-None-Match), `Vary: Accept-Encoding`
 and CACHE_CONTROL, which lets browsers and the nginx front (deploy/nginx) keep them only a few
