@@ -472,8 +472,7 @@ class OneRenderAtATime:
 
     def done(self, key: str, event: threading.Event) -> None:
         with self._lock:
-            if self._rendering.get(key) is event:
-                del self._rendering[key]
+            del self._rendering[key]  # only its leader registers a key, and only it removes it
         event.set()
 
 

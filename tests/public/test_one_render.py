@@ -9,7 +9,8 @@ held mid-render; the middleware, the keys and the stores are the real ones.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 from django.http import HttpResponse
@@ -21,7 +22,7 @@ HELD_FOR = 10  # seconds a test waits for something that should happen at once
 
 
 @pytest.fixture(autouse=True)
-def fixed_generation(monkeypatch: pytest.MonkeyPatch) -> None:
+def fixed_generation(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # The worker threads here ask no database: the generation is what the test says.
     monkeypatch.setattr(caching, "generation", lambda: "generation-1")
     caching.clear()
@@ -47,7 +48,7 @@ class HeldView:
         return self.respond(request)
 
 
-def ask(view: HeldView, paths: list[str]) -> list:
+def ask(view: HeldView, paths: list[str]) -> tuple[ThreadPoolExecutor, list[Future]]:
     """Send GETs for `paths` through the middleware at once: the pool and their futures."""
     middleware = caching.PublicCacheMiddleware(view)
     factory = RequestFactory()
