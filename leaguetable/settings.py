@@ -5,6 +5,7 @@ can clone, `make run` and use it. Setting DATABASE_URL, CELERY_BROKER_URL and RE
 to the real services used in production.
 """
 
+import math
 import os
 from pathlib import Path
 
@@ -45,6 +46,17 @@ def envint(name: str, default: str) -> int:
         return int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
+
+
+def envfloat(name: str, default: str) -> float:
+    value = _env(name, default)
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number < 0:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number of seconds (0 or more).")
+    return number
 
 
 def envlist(name: str, default: str) -> list[str]:
@@ -148,6 +160,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Imports and recomputes write in one transaction while the web process reads; without a
     # busy timeout SQLite answers "database is locked" instead of waiting.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+# How long a web process trusts the publication generation it last read (public/caching.py)
+# before asking the database again. On PostgreSQL every ask is a round trip, the biggest cost
+# of a stored page; publications and withdrawals wait this long after their commit before they
+# report done, so none is ever missed by a request that comes after. An SQLite file tells each
+# change in a read of its header, so it is asked every time.
+PUBLIC_GENERATION_LEASE = envfloat(
+    "PUBLIC_GENERATION_LEASE",
+    "0" if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else "0.02",
+)
+if PUBLIC_GENERATION_LEASE > 1:
+    raise ImproperlyConfigured(
+        f"PUBLIC_GENERATION_LEASE={PUBLIC_GENERATION_LEASE} is too long: every publication and "
+        "withdrawal waits that long before it reports done. Use at most 1 second."
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -2,9 +2,10 @@
 
 Sent by the release lifecycle service *after* the transaction commits (transaction.on_commit),
 never inside it, so receivers see the committed state. Receivers: interventions (proposes
-freedoms and support plans, evaluates exit criteria). The public cache needs no signal: its keys
-follow the releases' state in the database (public/caching.py). Workflow transitions themselves
-never happen in receivers.
+freedoms and support plans, evaluates exit criteria) and the public site, whose cache keys
+follow the releases' state in the database and which holds the change back from being reported
+done until no web process still trusts a generation read before it (public/caching.py).
+Workflow transitions themselves never happen in receivers.
 
 Every signal is sent with `release` (the Release instance concerned).
 """

@@ -21,13 +21,17 @@ LEAGUE_TABLE_FILE = NHS_DATA / "nof-2025-26-q4-mental-health-community-league-ta
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Parallel test processes share CI's Redis database: each keeps its cache keys under its
-    own prefix, so one process clearing its cache never empties another's mid-test."""
+    from django.conf import settings
+
+    # Parallel test processes share CI's Redis database: each keeps its cache keys under its
+    # own prefix, so one process clearing its cache never empties another's mid-test.
     worker = os.getenv("PYTEST_XDIST_WORKER")
     if worker and os.getenv("REDIS_URL"):
-        from django.conf import settings
-
         settings.CACHES["default"]["KEY_PREFIX"] = f"test-{worker}"
+    # Tests change data and ask for the page at once, often by a bare update that no
+    # publication step waits after: every request reads the generation afresh, as on SQLite.
+    # tests/public/test_generation_lease.py turns the lease on.
+    settings.PUBLIC_GENERATION_LEASE = 0.0
 
 
 @pytest.fixture(autouse=True)
