@@ -71,6 +71,7 @@ from django.utils.http import parse_etags
 from rest_framework.views import APIView
 
 from metrics.models import ImportRun
+from public.api import throttling
 from public.api.throttling import AnonymousRateThrottle, Client
 from releases.models import Release
 
@@ -492,9 +493,11 @@ local_store = LocalStore(LOCAL_BYTES, REFRESH_SECONDS)
 
 
 def clear() -> None:
-    """Forget every stored response, here and in the shared cache (tests, operators)."""
+    """Forget every stored response and API count, here and in the shared cache (tests,
+    operators)."""
     local_store.clear()
     lease.forget()
+    throttling.tallies.clear()
     cache.clear()
 
 

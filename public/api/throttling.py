@@ -9,13 +9,24 @@ with the client's first request and lasts the rate's period, every request in it
 A client can make at most the limit in any one window, so at most twice the limit across the
 end of one window and the start of the next: the trade every counter-based limiter makes.
 
+Counting every request in Redis is one round trip per API request, what a stored answer costs
+most once the rest is in process memory (public/caching.py). So while a client is well inside
+its allowance each web process counts its requests itself and adds them to the shared count in
+one increment (LocalTallies): after at most a hundredth of the limit of them, or half a second,
+whichever comes first, and always before a request could take the client past its limit. Only
+a shared count refuses. Other processes see a client's count late by at most that hundredth per
+process, so with P processes a client may get (P - 1) hundredths of its limit more; a limit
+under 100 requests per period is counted in Redis on every request, exactly.
+
 Like the rest of the portal it fails open: with the cache unreachable nothing is counted and
 every request is allowed (leaguetable/cache.py).
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from rest_framework.throttling import AnonRateThrottle
@@ -39,10 +50,77 @@ class Client:
         self.headers = EnvironHeaders(environ)
 
 
+# A process adds its own requests to the shared count after this many seconds at most...
+SYNC_SECONDS = 0.5
+# ...or after this fraction of the client's limit, whichever comes first.
+LOCAL_SHARE = 100
+# Clients a process keeps a tally for; past it, the tallies are started afresh.
+MAX_TALLIES = 10_000
+
+
+@dataclass(slots=True)
+class Tally:
+    shared: int  # the client's count in the shared cache when this process last added to it
+    unsynced: int  # requests this process has allowed since, not yet in the shared count
+    synced_at: float
+
+
+class LocalTallies:
+    """Per client, the requests this process has counted but not yet added to the shared count
+    (module doc)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tallies: dict[str, Tally] = {}
+
+    def take(self, key: str, limit: int) -> int | None:
+        """This request's number, counted here alone; None if it must be counted in the shared
+        cache (no recent shared count, this process's share used up, or the limit is near)."""
+        now = time.monotonic()
+        with self._lock:
+            tally = self._tallies.get(key)
+            if (
+                tally is None
+                or tally.unsynced + 1 > limit // LOCAL_SHARE
+                or now - tally.synced_at > SYNC_SECONDS
+                or tally.shared + tally.unsynced + 1 > limit
+            ):
+                return None
+            tally.unsynced += 1
+            return tally.shared + tally.unsynced
+
+    def flush(self, key: str) -> int:
+        """The requests counted here since the last shared count, to add with this one."""
+        with self._lock:
+            tally = self._tallies.get(key)
+            if tally is None:
+                return 0
+            unsynced, tally.unsynced = tally.unsynced, 0
+            return unsynced
+
+    def synced(self, key: str, shared: int) -> None:
+        with self._lock:
+            tally = self._tallies.get(key)
+            if tally is None:
+                if len(self._tallies) >= MAX_TALLIES:
+                    self._tallies.clear()
+                self._tallies[key] = Tally(shared, 0, time.monotonic())
+            else:
+                tally.shared, tally.synced_at = shared, time.monotonic()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tallies.clear()
+
+
+tallies = LocalTallies()
+
+
 class AnonymousRateThrottle(AnonRateThrottle):
     """AnonRateThrottle's scope, rate and client identity, counted per window (module doc)."""
 
     timer = time.time
+    tallies = tallies  # this process's
 
     def __init__(self) -> None:
         super().__init__()
@@ -73,21 +151,31 @@ class AnonymousRateThrottle(AnonRateThrottle):
 
     def _count(self, key: str) -> int | None:
         """This request's number in the client's window; None when the cache cannot count."""
+        number = self.tallies.take(key, self.num_requests)
+        if number is not None:
+            return number
+        count = self._shared_count(key, 1 + self.tallies.flush(key))
+        if count is not None:
+            self.tallies.synced(key, count)
+        return count
+
+    def _shared_count(self, key: str, requests: int) -> int | None:
+        """Add `requests` to the client's count in the shared cache; the count after it."""
         try:
-            count = self.cache.incr(key)
+            count = self.cache.incr(key, requests)
         except ValueError:  # no window open (or it just closed): open one
             pass
         else:
-            if count == 1:
+            if count == requests:
                 # Redis only: the window closed between Django's existence check and the
                 # increment, which opened a new one without an expiry. Give it one.
                 self._opened(key)
             return count
-        if self.cache.add(key, 1, self.duration):
+        if self.cache.add(key, requests, self.duration):
             self._opened(key)
-            return 1
+            return requests
         try:  # another process opened it first
-            return self.cache.incr(key)
+            return self.cache.incr(key, requests)
         except ValueError:
             return None  # unreachable cache: fail open, as the cache module does
 

@@ -4,13 +4,14 @@ is over, and no refusal when the cache that counts is down."""
 
 import os
 import threading
+import time
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import AnonRateThrottle
 
-from public.api.throttling import AnonymousRateThrottle, Client
+from public.api.throttling import AnonymousRateThrottle, Client, LocalTallies
 from tests.public.test_caching import UNREACHABLE_REDIS
 
 pytestmark = pytest.mark.django_db
@@ -191,3 +192,90 @@ def test_counting_requests_holds_no_memory_per_request(settings):
     assert scripts() == before  # one registered script, however many requests
     assert cache.get("throttle-leak") == 201
     cache.delete("throttle-leak")
+
+
+class Process:
+    """One web process's throttle: its own tallies, the shared cache, a rate, and the shared
+    cache's operations counted."""
+
+    def __init__(self, rate: str) -> None:
+        self.tallies = LocalTallies()
+        self.shared_calls = 0
+        process = self
+
+        class Throttle(AnonymousRateThrottle):
+            tallies = self.tallies
+
+            def _shared_count(self, key: str, requests: int) -> int | None:
+                process.shared_calls += 1
+                return super()._shared_count(key, requests)
+
+        Throttle.rate = rate
+        self.throttle_class = Throttle
+
+    def allow(self, address: str = "192.0.2.30") -> bool:
+        return self.throttle_class().allow_client(Client({"REMOTE_ADDR": address}))
+
+
+def shared_count(address: str = "192.0.2.30") -> int | None:
+    throttle = AnonymousRateThrottle()
+    return cache.get(throttle.cache_format % {"scope": "anon", "ident": address})
+
+
+def test_a_client_well_inside_its_allowance_is_counted_in_the_shared_cache_in_batches():
+    cache.clear()
+    web = Process("10000/minute")  # a hundredth of it: 100 requests counted here at most
+    assert all(web.allow() for _ in range(250))
+    assert web.shared_calls == 3  # the 1st, the 102nd and the 203rd, each with the 100 before
+    assert shared_count() == 203  # the 47 since are this process's own, for now
+    cache.clear()
+
+
+def test_a_process_adds_its_requests_to_the_shared_count_within_half_a_second(monkeypatch):
+    cache.clear()
+    monkeypatch.setattr("public.api.throttling.SYNC_SECONDS", 0.05)
+    web = Process("10000/minute")
+    for _ in range(5):
+        web.allow()
+    assert shared_count() == 1
+    time.sleep(0.06)
+    web.allow()
+    assert shared_count() == 6
+    cache.clear()
+
+
+def test_near_its_limit_a_client_is_refused_on_the_shared_count():
+    cache.clear()
+    first, second = Process("200/minute"), Process("200/minute")  # 2 each counted locally
+    allowed = [process.allow() for _ in range(150) for process in (first, second)]
+    # Only a shared count refuses: the other process's last 2 requests at most are missed.
+    assert 200 <= allowed.count(True) <= 202
+    assert allowed[-20:] == [False] * 20
+    cache.clear()
+
+
+def test_a_small_limit_is_counted_exactly_on_every_request():
+    cache.clear()
+    web = Process("60/minute")
+    assert [web.allow() for _ in range(62)] == [True] * 60 + [False] * 2
+    assert web.shared_calls == 62
+    cache.clear()
+
+
+def test_one_process_never_lets_a_client_past_its_limit_on_its_own_count():
+    cache.clear()
+    web = Process("1000/minute")  # 10 requests counted here at most between shared counts
+    allowed = [web.allow() for _ in range(1010)]
+    assert allowed == [True] * 1000 + [False] * 10
+    cache.clear()
+
+
+def test_a_client_whose_window_has_closed_is_not_refused_on_this_process_s_own_count():
+    cache.clear()
+    web = Process("1000/minute")
+    assert all(web.allow() for _ in range(995))
+    key = AnonymousRateThrottle.cache_format % {"scope": "anon", "ident": "192.0.2.30"}
+    cache.delete_many([key, key + ":start"])  # the window ends: a new one opens on the next count
+    assert all(web.allow() for _ in range(20))
+    assert shared_count() <= 30  # the 20, and at most 10 counted here just before it ended
+    cache.clear()
