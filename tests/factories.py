@@ -11,10 +11,10 @@ import numpy as np
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from leaguetable.roles import BOARD_MEMBER
+from leaguetable.roles import ANALYST, APPROVER, BOARD_MEMBER
 from metrics.models import Metric, MetricDefinition, Observation, Quarter, TrustQuarterStatus
 from releases.models import Release
-from releases.services import computation
+from releases.services import computation, lifecycle
 from releases.services.drafts import draft_release
 from trusts.models import BoardMembership, PeerGroup, Region, Trust
 
@@ -110,6 +110,16 @@ def user_with_role(username: str, role: str, trust: Trust | None = None, **extra
     if trust is not None:
         BoardMembership.objects.create(user=user, trust=trust)
     return user
+
+
+def approved_release(trust_count: int = 10, replicates: int = 200) -> tuple[Release, object]:
+    """A computed release an analyst submitted and an approver approved, ready to publish; and
+    that approver, who may publish or withdraw it."""
+    release = computed_release(trust_count=trust_count, replicates=replicates)
+    lifecycle.submit(release, user_with_role("analyst", ANALYST))
+    approver = user_with_role("approver", APPROVER)
+    lifecycle.approve(release, approver)
+    return release, approver
 
 
 def metric(code: str) -> Metric:

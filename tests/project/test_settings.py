@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
-from leaguetable.settings import DEVELOPMENT_SECRET_KEY, envbool, envint
+from leaguetable.settings import DEVELOPMENT_SECRET_KEY, envbool, envfloat, envint
 from tests.conftest import REPO
 
 SERVICES = (
@@ -100,17 +100,24 @@ def test_it_refuses_a_yes_no_value_instead_of_guessing(
         envbool("LT_TEST_FLAG", "False")
 
 
-def test_it_reads_whole_numbers_and_defaults_and_refuses_the_rest(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("read", "given", "read_as", "refused", "reason"),
+    [
+        (envint, " 300 ", 300, ("3.5", "five", "1e3", "30m"), "not a whole number"),
+        (envfloat, " 0.05 ", 0.05, ("soon", "-0.1", "nan", "inf"), "not a number of seconds"),
+    ],
+)
+def test_it_reads_numbers_and_defaults_and_refuses_the_rest(
+    monkeypatch: pytest.MonkeyPatch, read, given, read_as, refused, reason
 ) -> None:
-    monkeypatch.setenv("LT_TEST_NUMBER", " 300 ")
-    assert envint("LT_TEST_NUMBER", "5") == 300
+    monkeypatch.setenv("LT_TEST_NUMBER", given)
+    assert read("LT_TEST_NUMBER", "5") == read_as
     monkeypatch.setenv("LT_TEST_NUMBER", "")
-    assert envint("LT_TEST_NUMBER", "5") == 5
-    for bad in ("3.5", "five", "1e3", "30m"):
+    assert read("LT_TEST_NUMBER", "5") == 5
+    for bad in refused:
         monkeypatch.setenv("LT_TEST_NUMBER", bad)
-        with pytest.raises(ImproperlyConfigured, match="not a whole number"):
-            envint("LT_TEST_NUMBER", "5")
+        with pytest.raises(ImproperlyConfigured, match=f"LT_TEST_NUMBER=.*{reason}"):
+            read("LT_TEST_NUMBER", "5")
 
 
 @pytest.mark.django_db

@@ -17,7 +17,7 @@ from leaguetable import roles
 from public import caching
 from releases.models import Release, TrustResult
 from releases.services import lifecycle
-from tests.factories import computed_release, user_with_role
+from tests.factories import approved_release, computed_release, user_with_role
 from tests.public.conftest import publish, withdraw
 
 pytestmark = pytest.mark.django_db
@@ -143,11 +143,7 @@ def test_a_withdrawal_by_any_path_answers_410_at_once(client, published):
 
 
 def test_a_scheduled_release_is_public_the_moment_the_beat_publishes_it(client):
-    approver = user_with_role("approver", roles.APPROVER)
-    analyst = user_with_role("analyst", roles.ANALYST)
-    release = computed_release(trust_count=8, replicates=20)
-    lifecycle.submit(release, analyst)
-    lifecycle.approve(release, approver)
+    release, approver = approved_release(trust_count=8, replicates=20)
     lifecycle.schedule(release, approver, timezone.now() + timezone.timedelta(hours=1))
     url = release.get_absolute_url()
     assert client.get(url).status_code == 404
@@ -181,11 +177,7 @@ def test_with_redis_stopped_every_public_page_and_api_list_answers_from_the_data
 def test_withdrawing_with_redis_stopped_answers_410_at_once(
     client, redis_stopped, django_capture_on_commit_callbacks
 ):
-    analyst = user_with_role("analyst", roles.ANALYST)
-    approver = user_with_role("approver", roles.APPROVER)
-    release = computed_release(trust_count=8, replicates=20)
-    lifecycle.submit(release, analyst)
-    lifecycle.approve(release, approver)
+    release, approver = approved_release(trust_count=8, replicates=20)
     with django_capture_on_commit_callbacks(execute=True):
         lifecycle.publish_now(release, approver)
     url = release.get_absolute_url()
