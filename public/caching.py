@@ -71,7 +71,6 @@ from django.utils.http import parse_etags
 from rest_framework.views import APIView
 
 from metrics.models import ImportRun
-from public.api import throttling
 from public.api.throttling import AnonymousRateThrottle, Client
 from releases.models import Release
 
@@ -497,7 +496,7 @@ def clear() -> None:
     operators)."""
     local_store.clear()
     lease.forget()
-    throttling.tallies.clear()
+    AnonymousRateThrottle.tallies.clear()
     cache.clear()
 
 

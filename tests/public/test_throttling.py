@@ -217,9 +217,13 @@ class Process:
         return self.throttle_class().allow_client(Client({"REMOTE_ADDR": address}))
 
 
+def client_key(address: str = "192.0.2.30") -> str:
+    """The client's count's key in the shared cache."""
+    return AnonymousRateThrottle.cache_format % {"scope": "anon", "ident": address}
+
+
 def shared_count(address: str = "192.0.2.30") -> int | None:
-    throttle = AnonymousRateThrottle()
-    return cache.get(throttle.cache_format % {"scope": "anon", "ident": address})
+    return cache.get(client_key(address))
 
 
 def test_a_client_well_inside_its_allowance_is_counted_in_the_shared_cache_in_batches():
@@ -274,8 +278,8 @@ def test_a_client_whose_window_has_closed_is_not_refused_on_this_process_s_own_c
     cache.clear()
     web = Process("1000/minute")
     assert all(web.allow() for _ in range(995))
-    key = AnonymousRateThrottle.cache_format % {"scope": "anon", "ident": "192.0.2.30"}
-    cache.delete_many([key, key + ":start"])  # the window ends: a new one opens on the next count
+    # The window ends: a new one opens on the next shared count.
+    cache.delete_many([client_key(), client_key() + ":start"])
     assert all(web.allow() for _ in range(20))
     assert shared_count() <= 30  # the 20, and at most 10 counted here just before it ended
     cache.clear()
