@@ -65,6 +65,7 @@ from django.db import (
 )
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http.request import split_domain_port
 from django.urls import Resolver404, get_resolver
 from django.utils.cache import cc_delim_re
 from django.utils.http import parse_etags
@@ -554,7 +555,9 @@ class Policy:
     apply to stored responses (a rate limit that a repeated URL escaped would be no limit)."""
 
     vary: tuple[str, ...]
-    throttled_view: type | None = None
+    throttled_view: type | None
+    # For each header in `vary`, the values (besides none) whose responses are everybody's.
+    shared_values: tuple[frozenset[str], ...]
 
 
 _policies: dict[str, Policy | None] = {}
@@ -580,7 +583,12 @@ def policy_for(path: str) -> Policy | None:
         vary = getattr(view, "public_cache_vary", getattr(view_class, "public_cache_vary", None))
         if vary is not None:
             throttled = view_class if getattr(view_class, "throttle_classes", None) else None
-            policy = Policy(tuple(vary), throttled)
+            shared = getattr(view_class, "public_cache_shared_values", {})
+            policy = Policy(
+                tuple(vary),
+                throttled,
+                tuple(frozenset(value.lower() for value in shared.get(name, ())) for name in vary),
+            )
     if len(_policies) >= MAX_REMEMBERED_PATHS:
         _policies.clear()
     _policies[path] = policy
@@ -655,14 +663,55 @@ def personal(response: HttpResponseBase) -> HttpResponseBase:
     return response
 
 
-def lookup(key: str) -> Stored | None:
-    """The stored response under `key`: this process's memory, then the shared cache."""
+def lookup(key: str, environ: dict[str, Any], policy: Policy) -> Stored | None:
+    """The stored response under `key`: this process's memory, then, if the request is one
+    everybody makes alike, the shared cache."""
     stored = local_store.get(key)
-    if stored is None:
+    if stored is None and shared(environ, policy):
         stored = cache.get(key)
         if stored is not None:
             local_store.put(key, stored)
     return stored
+
+
+def shared(environ: dict[str, Any], policy: Policy) -> bool:
+    """Whether a request's response belongs in the shared cache: only when nothing in its key
+    was chosen by the client, so what Redis holds is bounded by what is published.
+
+    A query string (filters, a search, pages of the API, or anything invented), a host allowed
+    by a wildcard or with another port, or a varying header with a value the view did not name
+    (an `Accept` header of the client's own making) still gets stored bytes, but only in this
+    process's memory, which is bounded in bytes: a client inventing addresses can make the
+    portal render, as any dynamic site would, but cannot fill the Redis that the task queue
+    and every other process share.
+    """
+    if environ.get("QUERY_STRING"):
+        return False
+    for name, values in zip(policy.vary, policy.shared_values, strict=True):
+        value = environ.get("HTTP_" + name.upper().replace("-", "_"), "")
+        if value and value.strip().lower() not in values:
+            return False
+    domain, port = split_domain_port(_host(environ, _scheme(environ)))
+    exact = {host.lower() for host in settings.ALLOWED_HOSTS if not host.startswith(".")}
+    return domain in exact and port in ("", str(environ.get("SERVER_PORT", "")))
+
+
+def _scheme(environ: dict[str, Any]) -> str:
+    proxy_header = settings.SECURE_PROXY_SSL_HEADER
+    if proxy_header and environ.get(proxy_header[0]) == proxy_header[1]:
+        return "https"
+    return environ.get("wsgi.url_scheme", "http")
+
+
+def _host(environ: dict[str, Any], scheme: str) -> str:
+    """The host as the client sent it, read as Django reads it."""
+    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
+        return environ["HTTP_X_FORWARDED_HOST"]
+    if "HTTP_HOST" in environ:
+        return environ["HTTP_HOST"]
+    # The port only when it is not the scheme's own.
+    host, port = environ.get("SERVER_NAME", ""), str(environ.get("SERVER_PORT", ""))
+    return host if port == ("443" if scheme == "https" else "80") else f"{host}:{port}"
 
 
 def request_key(environ: dict[str, Any], vary: tuple[str, ...], current: str) -> str:
@@ -672,18 +721,8 @@ def request_key(environ: dict[str, Any], vary: tuple[str, ...], current: str) ->
     ever stored by a request that Django accepted (an unknown host, a malformed address or a
     redirect to HTTPS is not a storable answer), so a key built from anything else is a miss.
     """
-    scheme = environ.get("wsgi.url_scheme", "http")
-    proxy_header = settings.SECURE_PROXY_SSL_HEADER
-    if proxy_header and environ.get(proxy_header[0]) == proxy_header[1]:
-        scheme = "https"
-    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
-        host = environ["HTTP_X_FORWARDED_HOST"]
-    elif "HTTP_HOST" in environ:
-        host = environ["HTTP_HOST"]
-    else:  # as Django reads it: the port only when it is not the scheme's own
-        host, port = environ.get("SERVER_NAME", ""), str(environ.get("SERVER_PORT", ""))
-        if port != ("443" if scheme == "https" else "80"):
-            host = f"{host}:{port}"
+    scheme = _scheme(environ)
+    host = _host(environ, scheme)
     varying = "|".join(
         f"{name}={environ.get('HTTP_' + name.upper().replace('-', '_'), '')}" for name in vary
     )
@@ -709,12 +748,12 @@ class PublicCacheMiddleware:
         if policy is None:
             return personal(self.get_response(request))
         key = request_key(request.META, policy.vary, generation())
-        stored = lookup(key)
+        stored = lookup(key, request.META, policy)
         if stored is None:
             leading = renders.lead(key)
             try:
                 # Whether it waited or leads, another request may have stored it just now.
-                stored = lookup(key)
+                stored = lookup(key, request.META, policy)
                 if stored is None:
                     return self.render(request, policy, key)
             finally:
@@ -732,7 +771,8 @@ class PublicCacheMiddleware:
             return personal(response)
         stored = Stored.of(response)
         local_store.put(key, stored)
-        cache.set(key, stored, REFRESH_SECONDS)
+        if shared(request.META, policy):
+            cache.set(key, stored, REFRESH_SECONDS)
         return stored.respond(request, policy.vary)
 
 
@@ -767,7 +807,7 @@ class StoredResponses:
             policy = policy_for(get_path_info(environ))
             if policy is None:
                 return None
-            stored = lookup(request_key(environ, policy.vary, front_generation()))
+            stored = lookup(request_key(environ, policy.vary, front_generation()), environ, policy)
             if stored is None:
                 return None
             if policy.throttled_view is not None:

@@ -163,6 +163,10 @@ class CachedPublicMixin:
     """
 
     public_cache_vary = ("Accept",)
+    # What API clients send as they come (curl and most libraries `*/*`, JSON clients their
+    # type): answers for these are kept for every process; any other Accept header only in the
+    # process that rendered it (public.caching.shared).
+    public_cache_shared_values = {"Accept": ("*/*", "application/json")}
     # Everyone is anonymous here: the same published data for all, throttled alike, and no
     # session lookup when a signed-in regulator happens to call the open API.
     authentication_classes: list = []

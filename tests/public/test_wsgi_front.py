@@ -196,3 +196,89 @@ def test_the_front_and_the_middleware_share_one_key(front, django_app, published
     answered = get(front, url)
     assert django_app.calls == 0
     assert answered.body == rendered.content
+
+
+# What the shared cache may hold -------------------------------------------------------------
+
+
+class SharedCache:
+    """The shared cache (Redis in production) as a dict: what any other process would find."""
+
+    def __init__(self) -> None:
+        self.entries: dict = {}
+
+    def get(self, key, default=None):
+        return self.entries.get(key, default)
+
+    def set(self, key, value, timeout=None) -> None:
+        self.entries[key] = value
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+@pytest.fixture
+def shared_cache(monkeypatch) -> SharedCache:
+    shared = SharedCache()
+    monkeypatch.setattr(caching, "cache", shared)
+    caching.local_store.clear()
+    yield shared
+    caching.local_store.clear()
+
+
+def asked_three_times(front, django_app, path: str, **request: str) -> tuple[int, int]:
+    """Django's calls for a first request, a repeat in the same process, and a repeat in
+    another process (this one's memory emptied)."""
+    calls = []
+    for another_process in (False, False, True):
+        if another_process:
+            caching.local_store.clear()
+        answer = get(front, path, **request)
+        assert answer.status == 200, (path, request)
+        calls.append(django_app.calls)
+    return calls[1] - calls[0], calls[2] - calls[1]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "request_headers"),
+    [
+        pytest.param("", {}, id="the-table"),
+        pytest.param("", {"host": "testserver:80"}, id="with-the-servers-own-port"),
+        pytest.param("api", {}, id="api-no-accept"),
+        pytest.param("api", {"accept": "*/*"}, id="api-any"),
+        pytest.param("api", {"accept": "application/json"}, id="api-json"),
+    ],
+)
+def test_what_everybody_asks_alike_is_rendered_once_for_every_process(
+    front, django_app, published, shared_cache, suffix, request_headers
+):
+    path = f"/api/v1/releases/{published.pk}/rows/" if suffix else published.get_absolute_url()
+    assert asked_three_times(front, django_app, path, **request_headers) == (0, 0)
+    assert len(shared_cache.entries) == 1
+
+
+@pytest.mark.parametrize(
+    ("suffix", "request_headers"),
+    [
+        pytest.param("?x=1", {}, id="invented-query"),
+        pytest.param("?q=anything+at+all", {}, id="a-search"),
+        pytest.param("?sort=-average", {}, id="a-sort"),
+        pytest.param("", {"host": "testserver:8123"}, id="another-port"),
+        pytest.param("", {"host": "any.example.org"}, id="a-wildcard-host"),
+        pytest.param("api", {"accept": "application/json, text/x-invented-1"}, id="api-invented"),
+        pytest.param("api?limit=5", {}, id="api-a-page"),
+    ],
+)
+def test_what_a_client_makes_up_is_kept_only_in_the_process_that_rendered_it(
+    front, django_app, published, shared_cache, settings, suffix, request_headers
+):
+    """A client inventing query strings, ports, hosts under a wildcard or Accept headers gets
+    stored answers from this process's bounded memory, but never fills the Redis that the task
+    queue and every other process share."""
+    settings.ALLOWED_HOSTS = ["testserver", ".example.org"]
+    if suffix.startswith("api"):
+        path = f"/api/v1/releases/{published.pk}/rows/" + suffix.removeprefix("api")
+    else:
+        path = published.get_absolute_url() + suffix
+    assert asked_three_times(front, django_app, path, **request_headers) == (0, 1)
+    assert shared_cache.entries == {}
