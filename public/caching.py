@@ -409,10 +409,10 @@ class Stored:
     def _body_for(self, accept_encoding: str) -> tuple[str, bytes]:
         if self.gzip is None or not accept_encoding:
             return "", self.body
-        accepted = _accepted_encodings(accept_encoding)
-        if "br" in accepted and self.brotli is not None:
+        encoding = preferred_encoding(accept_encoding)
+        if encoding == "br" and self.brotli is not None:
             return "br", self.brotli
-        if "gzip" in accepted:
+        if encoding:
             return "gzip", self.gzip
         return "", self.body
 
@@ -422,18 +422,34 @@ class Stored:
 BROTLI_QUALITY = 5
 
 
-def _accepted_encodings(header: str) -> set[str]:
-    accepted = set()
+@lru_cache(maxsize=256)
+def preferred_encoding(header: str) -> str:
+    """ "br", "gzip" or "" (none) for an Accept-Encoding header, by the client's q-values: the
+    higher one wins and brotli a tie; `*` stands for any coding not named; q=0 refuses one.
+    A malformed q-value refuses its coding. Remembered per header: browsers send a handful."""
+    named: dict[str, float] = {}
     for item in header.split(","):
-        name, _, parameters = item.strip().partition(";")
-        quality = parameters.strip().removeprefix("q=").strip()
-        try:
-            if quality and float(quality) <= 0:
-                continue
-        except ValueError:
-            continue
-        accepted.add(name.strip().lower())
-    return accepted
+        name, *parameters = item.split(";")
+        quality = 1.0
+        for parameter in parameters:
+            key, _, value = parameter.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+                if not 0 <= quality <= 1:
+                    quality = 0.0
+        name = name.strip().lower()
+        if name == "x-gzip":
+            name = "gzip"
+        named[name] = max(quality, named.get(name, 0.0))
+    anything = named.get("*", 0.0)
+    brotli_q = named.get("br", anything)
+    gzip_q = named.get("gzip", anything)
+    if brotli_q <= 0 and gzip_q <= 0:
+        return ""
+    return "br" if brotli_q >= gzip_q else "gzip"
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:

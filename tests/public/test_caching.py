@@ -90,6 +90,30 @@ def test_pages_are_compressed_for_clients_that_accept_it(client, published):
     assert as_brotli["ETag"] == as_gzip["ETag"] == plain["ETag"]
 
 
+@pytest.mark.parametrize(
+    ("accept_encoding", "sent"),
+    [
+        ("br;q=0.5, gzip;q=0.6", "gzip"),  # the client prefers gzip
+        ("gzip;q=0.6, br;q=0.5", "gzip"),
+        ("br;q=0.2, gzip;q=0.2", "br"),  # a tie: the smaller
+        ("*", "br"),
+        ("br;q=0, *", "gzip"),
+        ("*;q=0, gzip", "gzip"),
+        ("x-gzip", "gzip"),
+        ("gzip;level=1", "gzip"),  # an unknown parameter is no refusal
+        ("identity", None),
+        ("deflate", None),
+        ("gzip;q=0", None),
+        ("gzip;q=2", None),  # out of range: not taken as a yes
+        ("gzip;q=nonsense", None),
+    ],
+)
+def test_the_encoding_sent_is_the_one_the_client_prefers(client, published, accept_encoding, sent):
+    response = client.get(published.get_absolute_url(), HTTP_ACCEPT_ENCODING=accept_encoding)
+    assert response.get("Content-Encoding") == sent
+    assert response.status_code == 200
+
+
 def test_the_api_is_compressed_and_varies_on_accept(client, published):
     url = f"/api/v1/releases/{published.pk}/rows/"
     plain = client.get(url)
