@@ -7,6 +7,7 @@ the awkward values: no value, no rating, text that needs quoting, floats with lo
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 
 from releases.models import MetricPeerStatistics, MetricResult, TrustResult
 from releases.services import computation
@@ -66,3 +67,77 @@ def test_a_recompute_writes_the_same_rows_as_before() -> None:
     assert computation.compute(release.pk, force=True) == computation.ComputationOutcome.COMPUTED
     assert snapshot() == before
     assert any(row[5] for row in before[:6]), "domain scores are stored as JSON"
+
+
+# What the database holds each metric result to ------------------------------------------------
+
+
+def _foreign_keys(table: str) -> dict[tuple[str, ...], str]:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return {
+        tuple(constraint["columns"]): constraint["foreign_key"][0]
+        for constraint in constraints.values()
+        if constraint["foreign_key"]
+    }
+
+
+def test_each_database_holds_metric_results_to_their_release_trust_and_metric() -> None:
+    """PostgreSQL: one composite key to the trust's row of the same table (migration 0009);
+    SQLite: the plain foreign keys. A migration that rebuilt the table and lost them fails here."""
+    keys = _foreign_keys(MetricResult._meta.db_table)
+    if connection.vendor == "postgresql":
+        assert keys == {
+            ("release_id", "trust_id"): "releases_trustresult",
+            ("metric_id",): "metrics_metric",
+        }
+    else:
+        assert keys == {
+            ("release_id",): "releases_release",
+            ("trust_id",): "trusts_trust",
+            ("metric_id",): "metrics_metric",
+        }
+
+
+def _write_one(release_id: int, trust_id: int, metric_id: int) -> None:
+    with transaction.atomic():
+        computation.insert_metric_results(
+            release_id,
+            computation.MetricResultColumns([trust_id], [metric_id], [1.0], [""], [2.0]),
+        )
+        connection.check_constraints()
+
+
+@pytest.mark.parametrize("wrong", ["no-such-trust", "no-such-release"])
+def test_a_metric_result_for_nothing_is_refused(wrong: str) -> None:
+    release = factories.computed_release(trust_count=3, replicates=10)
+    row = MetricResult.objects.filter(release=release).first()
+    MetricResult.objects.filter(pk=row.pk).delete()
+    trust_id = row.trust_id + 10_000 if wrong == "no-such-trust" else row.trust_id
+    release_id = release.pk + 10_000 if wrong == "no-such-release" else release.pk
+    with pytest.raises(IntegrityError):
+        _write_one(release_id, trust_id, row.metric_id)
+    assert (
+        not MetricResult.objects.filter(release=release, trust_id=row.trust_id)
+        .filter(metric_id=row.metric_id)
+        .exists()
+    )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps the plain foreign keys")
+def test_a_metric_result_of_a_trust_missing_from_the_table_is_refused() -> None:
+    release = factories.computed_release(trust_count=3, replicates=10)
+    row = MetricResult.objects.filter(release=release).first()
+    (outsider,) = factories.make_trusts(1, prefix="Z")
+    with pytest.raises(IntegrityError):
+        _write_one(release.pk, outsider.pk, row.metric_id)
+
+
+def test_a_draft_release_and_all_its_results_can_be_deleted() -> None:
+    release = factories.computed_release(trust_count=4, replicates=10)
+    assert MetricResult.objects.filter(release=release).exists()
+    with transaction.atomic():
+        release.delete()
+        connection.check_constraints()
+    assert not MetricResult.objects.filter(release_id=release.pk).exists()
+    assert not TrustResult.objects.filter(release_id=release.pk).exists()
