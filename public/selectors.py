@@ -468,17 +468,21 @@ class Comparison:
     trusts: list[ComparedTrust]
     metric_rows: list[tuple[MetricDefinition, list[ComparedMetric]]]
     unknown: list[str]
+    # Known trusts past the first four, in the order asked: compared on another page.
+    left_out: list[str] = field(default_factory=list)
 
 
 def compare(codes: list[str]) -> Comparison:
-    """Up to four trusts' latest published results side by side."""
-    codes = codes[:MAX_COMPARED_TRUSTS]
+    """Up to four trusts' latest published results side by side: the first four codes that
+    name a trust, so a mistyped code neither takes a place nor pushes a real trust out."""
     trusts = {
         t.ods_code.upper(): t
         for t in Trust.objects.filter(ods_code__in=codes).select_related("region", "peer_group")
     }
     unknown = [c for c in codes if c not in trusts]
-    ordered = [trusts[c] for c in codes if c in trusts]
+    known = [c for c in codes if c in trusts]
+    left_out = known[MAX_COMPARED_TRUSTS:]
+    ordered = [trusts[c] for c in known[:MAX_COMPARED_TRUSTS]]
     latest: dict[int, TrustResult] = {}
     for row in (
         TrustResult.objects.filter(trust__in=ordered, release__status=Release.Status.PUBLISHED)
@@ -522,7 +526,7 @@ def compare(codes: list[str]) -> Comparison:
         cells = [_compared_metric(c, code, own_definitions, with_data) for c in compared]
         if any(cell.coverage is not None for cell in cells):
             metric_rows.append((definition, cells))
-    return Comparison(compared, metric_rows, unknown)
+    return Comparison(compared, metric_rows, unknown, left_out)
 
 
 def _compared_metric(

@@ -474,10 +474,12 @@ def trust_index(request: HttpRequest) -> HttpResponse:
 @require_safe
 @cached_public
 def compare(request: HttpRequest) -> HttpResponse:
-    text = request.GET.get("trusts", "")
+    # A repeated parameter (?trusts=RYY&trusts=RXT, as a form or a script may send) adds its
+    # codes: every one is read, none silently replaced by the last.
+    text = ", ".join(part.strip() for part in request.GET.getlist("trusts") if part.strip())
     codes = selectors.parse_trust_codes(text)
-    dropped = codes[selectors.MAX_COMPARED_TRUSTS :]
     comparison = selectors.compare(codes) if codes else None
+    dropped = comparison.left_out if comparison else []
     if comparison:
         for compared in comparison.trusts:
             row = compared.result

@@ -194,11 +194,42 @@ def test_compare_shows_up_to_four_trusts(client, published):
     response = client.get(f"/compare/?trusts={','.join(codes[:6])},ZZZ99")
     assert response.status_code == 200
     assert len(response.context["comparison"].trusts) == 4
-    assert response.context["dropped"] == [*codes[4:6], "ZZZ99"]
+    assert response.context["dropped"] == codes[4:6]
     body = response.content.decode()
     assert "Only 4 trusts can be compared at once" in body
-    assert f"left out: {codes[4]}, {codes[5]}, ZZZ99" in body
+    assert f"left out: {codes[4]}, {codes[5]}." in body
+    assert "No trust has the code ZZZ99" in body
     assert client.get("/compare/").status_code == 200
+
+
+def test_compare_skips_unknown_and_repeated_codes_before_taking_four(client, published):
+    codes = list(
+        TrustResult.objects.filter(release=published)
+        .order_by("trust__ods_code")
+        .values_list("trust__ods_code", flat=True)
+    )
+    asked = ["XXX", codes[0], "YYY", codes[0].lower(), "ZZZ", *codes[1:5]]
+    response = client.get(f"/compare/?trusts={','.join(asked)}")
+    compared = [c.trust.ods_code for c in response.context["comparison"].trusts]
+    assert compared == codes[:4]
+    assert response.context["dropped"] == [codes[4]]
+    body = response.content.decode()
+    assert "No trust has the codes XXX, YYY, ZZZ" in body
+    # Nothing but unknown codes: none compared, and none said to be left out.
+    nothing = client.get("/compare/?trusts=" + ",".join(f"R{n:02}" for n in range(1, 61)))
+    assert nothing.context["comparison"].trusts == []
+    assert nothing.context["dropped"] == []
+    assert "Only 4 trusts" not in nothing.content.decode()
+
+
+def test_compare_reads_every_repeated_trusts_parameter(client, published):
+    first, second = (
+        TrustResult.objects.filter(release=published)
+        .order_by("trust__ods_code")
+        .values_list("trust__ods_code", flat=True)[:2]
+    )
+    response = client.get(f"/compare/?trusts={first}&trusts={second}")
+    assert [c.trust.ods_code for c in response.context["comparison"].trusts] == [first, second]
 
 
 def test_methodology_is_generated_from_the_framework(client, published):
