@@ -6,6 +6,7 @@ from django.urls import path
 from public.caching import cached_public
 from public.feeds import ReleasesFeed
 from public.views import downloads, pages
+from public.views.methods import read_only
 
 app_name = "public"
 
@@ -40,6 +41,6 @@ urlpatterns = [
     path("compare/", pages.compare, name="compare"),
     path("methodology/", pages.methodology, name="methodology"),
     path("releases/", pages.releases, name="releases"),
-    path("releases/feed.atom", cached_public(ReleasesFeed()), name="releases-feed"),
+    path("releases/feed.atom", read_only(cached_public(ReleasesFeed())), name="releases-feed"),
     path("sitemap.xml", pages.sitemap, name="sitemap"),
 ]

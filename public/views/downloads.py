@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.views.decorators.http import require_safe
 
 from public import exports, selectors
 from public.caching import cached_public
+from public.views.methods import read_only
 from releases.models import Release
 from releases.selectors import league_table_csv, trust_data_csv
 from releases.synthetic import synthetic_values
@@ -46,7 +46,7 @@ def attachment_name(release: Release, filename: str, synthetic: bool = False) ->
     return f"{release.peer_group.slug}-{release.quarter.slug}{revision}-{stem}{marked}.{extension}"
 
 
-@require_safe
+@read_only
 @cached_public
 def download(
     request: HttpRequest,

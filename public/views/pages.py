@@ -15,7 +15,6 @@ from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_safe
 
 from metrics.models import MetricDefinition
 from metrics.units import quantity
@@ -26,6 +25,7 @@ from public.filtersets import DEFAULT_SORT, SORTS, LeagueTableFilterSet
 from public.peers import learning_from_peers
 from public.search import found_elsewhere, matching_trust_ids
 from public.uncertainty import possible_segments
+from public.views.methods import read_only
 from releases.applicability import subtype_trusts
 from releases.engine.bootstrap import LIKELY_RANGE_PERCENTILES
 from releases.engine.segments import SEGMENT_FINANCIAL_OVERRIDE, SEGMENT_RECOVERY_SUPPORT
@@ -139,7 +139,7 @@ def withdrawn_notice(request: HttpRequest, release: Release) -> HttpResponse:
     return render(request, "public/withdrawn.html", {"release": release}, status=410)
 
 
-@require_safe
+@read_only
 @cached_public
 def home(request: HttpRequest) -> HttpResponse:
     tables = []
@@ -188,7 +188,7 @@ def _sort_links(query: QueryDict, current: str) -> dict[str, dict[str, str]]:
     return links
 
 
-@require_safe
+@read_only
 @cached_public
 def league_table(
     request: HttpRequest, peer_group: str, quarter: str, revision: int | None = None
@@ -263,7 +263,7 @@ def league_table(
     return render(request, "public/league_table.html", context)
 
 
-@require_safe
+@read_only
 @cached_public
 def league_table_domains(
     request: HttpRequest, peer_group: str, quarter: str, revision: int | None = None
@@ -390,7 +390,7 @@ def history_chart(history: list[TrustResult], peers: dict[int, int]) -> dict[str
     }
 
 
-@require_safe
+@read_only
 @cached_public
 def trust(request: HttpRequest, ods_code: str) -> HttpResponse:
     trust_ = selectors.trust_or_404(ods_code)
@@ -458,7 +458,7 @@ def trust(request: HttpRequest, ods_code: str) -> HttpResponse:
     return render(request, "public/trust.html", context)
 
 
-@require_safe
+@read_only
 @cached_public
 def trust_index(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
@@ -471,7 +471,7 @@ def trust_index(request: HttpRequest) -> HttpResponse:
     return render(request, "public/trust_index.html", {"groups": groups, "query": query})
 
 
-@require_safe
+@read_only
 @cached_public
 def compare(request: HttpRequest) -> HttpResponse:
     # A repeated parameter (?trusts=RYY&trusts=RXT, as a form or a script may send) adds its
@@ -553,7 +553,7 @@ def _signed(value: Any) -> str:
     return f"−{abs(number)}" if number < 0 else str(number)
 
 
-@require_safe
+@read_only
 @cached_public
 def methodology(request: HttpRequest) -> HttpResponse:
     methods = selectors.methodology()
@@ -593,7 +593,7 @@ def methodology(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_safe
+@read_only
 @cached_public
 def releases(request: HttpRequest) -> HttpResponse:
     listed = list(
@@ -617,7 +617,7 @@ def releases(request: HttpRequest) -> HttpResponse:
     return render(request, "public/releases.html", {"releases": listed})
 
 
-@require_safe
+@read_only
 @cached_public
 def sitemap(request: HttpRequest) -> HttpResponse:
     base = request.build_absolute_uri("/").rstrip("/")
