@@ -8,6 +8,8 @@ Names, regions and subtypes are the rows' own, as the release has them.
 from typing import Any
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
 from django.db.models.expressions import OrderBy
 
@@ -46,6 +48,36 @@ def sort_expressions(sort: str) -> list[OrderBy]:
     return [first, *(F(c).asc(nulls_last=True) for c in ties), F("trust_id").asc()]
 
 
+TRUE_WORDS = frozenset({"true", "1", "yes"})
+FALSE_WORDS = frozenset({"false", "0", "no"})
+
+
+class YesNoField(forms.Field):
+    """true/false, 1/0 or yes/no in any case; absent or empty is no filter; anything else is
+    refused by name. Django's own boolean field reads "1" as unknown (no filter) and "2" as
+    true, after its select widget, so a filter asked for plainly was silently not applied."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value: Any) -> bool | None:
+        if value is None or value == "":
+            return None
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ValidationError(
+            "%(value)s is not true or false: use true, false, 1, 0, yes or no.",
+            code="invalid",
+            params={"value": repr(str(value))},
+        )
+
+
+class YesNoFilter(django_filters.BooleanFilter):
+    field_class = YesNoField
+
+
 class LeagueTableFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Trust name or ODS code")
     # A slug, not a choice of the regions there are: an unknown region matches no trust
@@ -57,13 +89,15 @@ class LeagueTableFilterSet(django_filters.FilterSet):
     segment = django_filters.ChoiceFilter(
         choices=SEGMENT_CHOICES, label="Segment", empty_label="All segments"
     )
-    deficit = django_filters.BooleanFilter(
-        field_name="in_financial_deficit", label="In financial deficit"
+    deficit = YesNoFilter(
+        field_name="in_financial_deficit",
+        label="In financial deficit: true or false (1/0 and yes/no are read too)",
     )
     # The rows come annotated by public.uncertainty.with_segment_uncertainty.
-    segment_uncertain = django_filters.BooleanFilter(
+    segment_uncertain = YesNoFilter(
         field_name="segment_uncertain",
-        label="Segment uncertain (the likely range of the average crosses a threshold)",
+        label="Segment uncertain (the likely range of the average crosses a threshold): true or "
+        "false (1/0 and yes/no are read too)",
     )
     sort = django_filters.ChoiceFilter(
         choices=SORT_CHOICES, method="order", label="Sort by", empty_label=None

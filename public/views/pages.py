@@ -219,7 +219,8 @@ def league_table(
     )
     current_sort = filterset.current_sort
     filters_applied = any(
-        request.GET.get(name) for name in ("q", "region", "subtype", "segment", "segment_uncertain")
+        request.GET.get(name)
+        for name in ("q", "region", "subtype", "segment", "segment_uncertain", "deficit")
     )
     regions = selectors.regions()
     form_errors = dict(filterset.form.errors) if filterset.is_bound else {}
@@ -243,7 +244,7 @@ def league_table(
         "default_sort": DEFAULT_SORT,
         "selected": {
             name: request.GET.get(name, "")
-            for name in ("q", "region", "subtype", "segment", "segment_uncertain")
+            for name in ("q", "region", "subtype", "segment", "segment_uncertain", "deficit")
         },
         "uncertain_count": sum(1 for row in rows if len(row.possible_segments) > 1),
         "elsewhere": found_elsewhere(request.GET.get("q", ""), release)

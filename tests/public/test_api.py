@@ -117,3 +117,23 @@ def test_schema_and_docs(client, db):
     assert "/api/v1/releases/{release_id}/rows/" in paths
     assert all(path.startswith("/api/v1/") for path in paths)
     assert client.get("/api/docs/").status_code == 200
+
+
+@pytest.mark.parametrize("word", ["true", "TRUE", "1", "yes", "Yes", "false", "0", "no", "NO"])
+def test_rows_filter_by_deficit_with_any_plain_yes_or_no(client, draft, word):
+    in_deficit = list(TrustResult.objects.filter(release=draft).values_list("pk", flat=True))
+    TrustResult.objects.filter(pk__in=in_deficit[:3]).update(in_financial_deficit=True)
+    TrustResult.objects.filter(pk__in=in_deficit[3:]).update(in_financial_deficit=False)
+    published = publish(draft)
+    wanted = word.lower() in ("true", "1", "yes")
+    data = client.get(f"/api/v1/releases/{published.pk}/rows/?deficit={word}").json()
+    assert data["count"] == (3 if wanted else len(in_deficit) - 3)
+    assert {row["in_financial_deficit"] for row in data["results"]} == {wanted}
+
+
+@pytest.mark.parametrize("name", ["deficit", "segment_uncertain"])
+@pytest.mark.parametrize("word", ["maybe", "2", "3", "on"])
+def test_rows_refuse_a_yes_or_no_filter_they_cannot_read(client, published, name, word):
+    response = client.get(f"/api/v1/releases/{published.pk}/rows/?{name}={word}")
+    assert response.status_code == 400
+    assert name in response.json()

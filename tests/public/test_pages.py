@@ -355,3 +355,16 @@ def test_trust_page_shows_public_support_and_freedoms(client, published, monkeyp
     body = client.get(row.trust.get_absolute_url()).content.decode()
     assert "Targeted support" in body
     assert "Reduced reporting frequency" in body
+
+
+def test_league_table_reads_yes_or_no_filters_and_names_one_it_cannot_read(client, draft):
+    rows = TrustResult.objects.filter(release=draft)
+    TrustResult.objects.filter(pk__in=list(rows.values_list("pk", flat=True))[:2]).update(
+        in_financial_deficit=True
+    )
+    published = publish(draft)
+    in_deficit = rows.filter(in_financial_deficit=True).count()
+    assert len(client.get(table_url(published, deficit="1")).context["rows"]) == in_deficit
+    refused = client.get(table_url(published, segment_uncertain="maybe"))
+    assert refused.context["form_errors"]["segment_uncertain"]
+    assert "&#x27;maybe&#x27; is not true or false" in refused.content.decode()
