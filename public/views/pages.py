@@ -170,6 +170,18 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+# How the error summary names a filter it could not use.
+FILTER_NAMES = {
+    "q": "Search",
+    "region": "Region",
+    "subtype": "Subtype",
+    "segment": "Segment",
+    "segment_uncertain": "Segment uncertain",
+    "deficit": "Financial deficit",
+    "sort": "Sort",
+}
+
+
 def _sort_links(query: QueryDict, current: str) -> dict[str, dict[str, str]]:
     """For each sortable column: the link that sorts by it (reversing if it is the current)."""
     links = {}
@@ -235,6 +247,11 @@ def league_table(
         "total_trusts": totals["trusts"],
         "filterset": filterset,
         "form_errors": form_errors,
+        "form_error_items": [
+            (name, FILTER_NAMES.get(name, name), error)
+            for name, errors in form_errors.items()
+            for error in errors
+        ],
         "regions": regions,
         "subtypes": selectors.subtypes_of(release),
         "segments": [str(n) for n in SEGMENT_MEANINGS],

@@ -367,4 +367,4 @@ def test_league_table_reads_yes_or_no_filters_and_names_one_it_cannot_read(clien
     assert len(client.get(table_url(published, deficit="1")).context["rows"]) == in_deficit
     refused = client.get(table_url(published, segment_uncertain="maybe"))
     assert refused.context["form_errors"]["segment_uncertain"]
-    assert "&#x27;maybe&#x27; is not true or false" in refused.content.decode()
+    assert "Segment uncertain: &#x27;maybe&#x27; is not true or false" in refused.content.decode()
