@@ -368,3 +368,16 @@ def test_league_table_reads_yes_or_no_filters_and_names_one_it_cannot_read(clien
     refused = client.get(table_url(published, segment_uncertain="maybe"))
     assert refused.context["form_errors"]["segment_uncertain"]
     assert "Segment uncertain: &#x27;maybe&#x27; is not true or false" in refused.content.decode()
+
+
+def test_every_rank_and_average_shown_comes_with_its_likely_range(client, published):
+    rows = list(TrustResult.objects.filter(release=published).exclude(rank=None))
+    home = client.get("/").content.decode()
+    domains = client.get(published.get_absolute_url() + "domains/").content.decode()
+    for row in rows:
+        assert f"(likely {row.rank_low} to {row.rank_high})" in home
+        assert f"(likely {row.average_low} to {row.average_high})" in home
+        assert f"rank {row.rank} (likely {row.rank_low} to {row.rank_high})" in domains
+    # Where no range is estimated, the page says so and why.
+    assert "Domain scores have no likely range" in domains
+    assert "Domain and metric scores have none" in home
