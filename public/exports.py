@@ -26,6 +26,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from metrics.models import Domain, MetricDefinition
+from public.figures import ROUNDING_NOTE, shown
 from public.uncertainty import is_segment_uncertain
 from releases import applicability
 from releases.engine.bootstrap import LIKELY_RANGE_PERCENTILES
@@ -146,6 +147,7 @@ def metadata(
             "percentiles": list(LIKELY_RANGE_PERCENTILES),
         },
         "scores": SCORE_SCALE,
+        "rounding": ROUNDING_NOTE,
         "units": units,
         "contains_synthetic_values": synthetic,
         # Metric codes with a synthetic value, or a score computed from one, in this release.
@@ -214,19 +216,20 @@ def release_data(release: Release) -> ReleaseData:
                 "Value": result.value,
                 "Value_text": result.value_text,
                 "Score": result.score,
-                "Peer_median": peer.median if peer else None,
-                "Peer_lower_quartile": peer.lower_quartile if peer else None,
-                "Peer_upper_quartile": peer.upper_quartile if peer else None,
+                # As the trust page and NHS England's data file show them (public.figures).
+                "Peer_median": shown(peer.median) if peer else None,
+                "Peer_lower_quartile": shown(peer.lower_quartile) if peer else None,
+                "Peer_upper_quartile": shown(peer.upper_quartile) if peer else None,
                 "Peer_trusts_reporting": peer.trusts_reporting if peer else None,
                 "Synthetic": synthetic.result(result.trust_id, result.metric_id),
             }
         )
     # Only the metrics the release has data for: one no trust reported is left out.
     with_data = {result.metric_id for result in results}
-    shown = [d for d in definitions.values() if d.metric_id in with_data]
-    units = {d.metric.code: d.metric.unit for d in shown}
+    listed = [d for d in definitions.values() if d.metric_id in with_data]
+    units = {d.metric.code: d.metric.unit for d in listed}
     about = metadata(release, units, list(synthetic.metric_codes), synthetic.release)
-    about["not_applicable"] = not_applicable(shown, rows, results)
+    about["not_applicable"] = not_applicable(listed, rows, results)
     return ReleaseData(release, rows, long_rows, about, synthetic)
 
 

@@ -17,10 +17,10 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from metrics.models import MetricDefinition
-from metrics.units import quantity
 from public import selectors, trust_context
 from public.caching import cached_public
 from public.exports import plain
+from public.figures import shown_quantity
 from public.filtersets import DEFAULT_SORT, SORTS, LeagueTableFilterSet
 from public.peers import learning_from_peers
 from public.search import found_elsewhere, matching_trust_ids
@@ -421,18 +421,18 @@ def trust(request: HttpRequest, ods_code: str) -> HttpResponse:
             line.synthetic = bool(
                 current and line.result and current.result(trust_.pk, line.definition.metric_id)
             )
-            line.value_display = quantity(line.result.value, unit) if line.result else ""
-            line.median_display = quantity(line.peer.median, unit) if line.peer else ""
+            line.value_display = shown_quantity(line.result.value, unit) if line.result else ""
+            line.median_display = shown_quantity(line.peer.median, unit) if line.peer else ""
             if line.peer and line.peer.lower_quartile is not None:
                 line.quartiles_display = (
-                    f"{quantity(line.peer.lower_quartile, unit)} to "
-                    f"{quantity(line.peer.upper_quartile, unit)}"
+                    f"{shown_quantity(line.peer.lower_quartile, unit)} to "
+                    f"{shown_quantity(line.peer.upper_quartile, unit)}"
                 )
     for block in page.domains:
         block.scale = domain_scale(block.score, block.thresholds)
     for line in page.context:
-        line.value_display = quantity(line.measure.value, line.measure.unit)
-        line.median_display = quantity(line.peer_median, line.measure.unit)
+        line.value_display = shown_quantity(line.measure.value, line.measure.unit)
+        line.median_display = shown_quantity(line.peer_median, line.measure.unit)
     peers = page.peers_by_release
     for row in page.history:
         row.synthetic = synthetic[row.release_id].row(trust_.pk)
@@ -443,7 +443,7 @@ def trust(request: HttpRequest, ods_code: str) -> HttpResponse:
     )
     for lesson in lessons:
         for exemplar in lesson.exemplars:
-            exemplar.value_display = quantity(exemplar.result.value, lesson.line.metric.unit)
+            exemplar.value_display = shown_quantity(exemplar.result.value, lesson.line.metric.unit)
             exemplar.synthetic = bool(
                 current and current.result(exemplar.trust.pk, lesson.line.definition.metric_id)
             )
