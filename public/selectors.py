@@ -243,6 +243,8 @@ class TrustPage:
     # Trusts ranked by each release of the history, and the peer group's context measures.
     peers_by_release: dict[int, int] = field(default_factory=dict)
     peer_measures: list[ContextMeasure] = field(default_factory=list)
+    # The trusts every peer median on the page is taken over (peer_trust_ids), unevaluated.
+    peers: QuerySet | None = None
 
 
 def trust_or_404(ods_code: str) -> Trust:
@@ -254,6 +256,16 @@ def trust_or_404(ods_code: str) -> Trust:
     if trust is None:
         raise Http404("No trust with this ODS code.")
     return trust
+
+
+def peer_trust_ids(trust: Trust, release: Release | None) -> QuerySet:
+    """The trusts a trust's context figures are set beside: those of the league table it was
+    last published in, so each peer median counts the trusts its rank is counted among (not a
+    trust that has joined the peer group since, or left it). A trust in no published table is
+    set beside its peer group as it is now. A subquery: no query of its own."""
+    if release is not None:
+        return TrustResult.objects.filter(release=release).values("trust_id")
+    return Trust.objects.filter(peer_group_id=trust.peer_group_id).values("pk")
 
 
 def trust_page(trust: Trust) -> TrustPage:
@@ -271,9 +283,10 @@ def trust_page(trust: Trust) -> TrustPage:
         .annotate(count=Count("pk"))
         .values_list("release_id", "count")
     )
-    peer_measures = list(ContextMeasure.objects.filter(trust__peer_group_id=trust.peer_group_id))
     result = history[0] if history else None
     release = result.release if result else None
+    peers = peer_trust_ids(trust, release)
+    peer_measures = list(ContextMeasure.objects.filter(trust_id__in=peers))
     withdrawn = list(
         visible_releases()
         .filter(peer_group_id=trust.peer_group_id, status=Release.Status.WITHDRAWN)
@@ -345,6 +358,7 @@ def trust_page(trust: Trust) -> TrustPage:
         peers_ranked=peers_ranked,
         peers_by_release=peers_by_release,
         peer_measures=peer_measures,
+        peers=peers,
     )
 
 

@@ -13,8 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import QuerySet
+
 from metrics.imports.ae import AE_ATTENDANCES_KEY
 from metrics.models import ComplaintsYear, SurveySectionResult
+from public.figures import shown
 from trusts.models import ContextMeasure, Trust
 
 SITES_KEY = "sites-total"
@@ -64,7 +67,10 @@ class Fact:
             return f"{number:.0f}%"
         if self.unit == "score":
             return f"{number:.1f}"
-        return f"{round(number):,}"
+        # Half up to 2 d.p., as the estates table beside it shows the same median (59.5, not
+        # Python's round-half-even 60).
+        text = f"{shown(number):,f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
 
     @property
     def value_display(self) -> str:
@@ -109,16 +115,17 @@ class PatientFeedback:
         return bool(self.complaints or self.surveys)
 
 
-def patient_feedback(trust: Trust) -> PatientFeedback:
-    """The trust's latest complaints year and survey results, beside its peer group's medians.
+def patient_feedback(trust: Trust, peers: QuerySet | None = None) -> PatientFeedback:
+    """The trust's latest complaints year and survey results, beside its peers' medians.
 
-    One query for the peer group's complaints and one for its survey results: the trust's own
-    are among them (a trust belongs to its peer group).
+    `peers`: the trust ids to take medians over (public.selectors.peer_trust_ids, the trust's
+    own among them); its peer group as it is now if not given. One query for the peers'
+    complaints and one for their survey results.
     """
     feedback = PatientFeedback()
-    peer_complaints = list(
-        ComplaintsYear.objects.filter(trust__peer_group_id=trust.peer_group_id).order_by("-year")
-    )
+    if peers is None:
+        peers = Trust.objects.filter(peer_group_id=trust.peer_group_id).values("pk")
+    peer_complaints = list(ComplaintsYear.objects.filter(trust_id__in=peers).order_by("-year"))
     own_complaints = [c for c in peer_complaints if c.trust_id == trust.pk]
     if own_complaints:
         complaints = feedback.complaints = own_complaints[0]
@@ -126,7 +133,7 @@ def patient_feedback(trust: Trust) -> PatientFeedback:
             complaints, [c for c in peer_complaints if c.year == complaints.year]
         )
     peer_results = list(
-        SurveySectionResult.objects.filter(trust__peer_group_id=trust.peer_group_id).order_by(
+        SurveySectionResult.objects.filter(trust_id__in=peers).order_by(
             "survey", "-year", "section"
         )
     )

@@ -447,7 +447,7 @@ def trust(request: HttpRequest, ods_code: str) -> HttpResponse:
             exemplar.synthetic = bool(
                 current and current.result(exemplar.trust.pk, lesson.line.definition.metric_id)
             )
-    feedback = trust_context.patient_feedback(trust_)
+    feedback = trust_context.patient_feedback(trust_, page.peers)
     result = page.result
     context = {
         "trust": trust_,

@@ -61,7 +61,7 @@ def test_the_context_block_gives_size_and_feedback_beside_the_peer_median(
 
     # May 2026 sitrep: RJ1's attendances summed over every type, booked ones included.
     assert re.search(
-        r"A&amp;E attendances in May 2026 This trust 18,288 Peer median [\d,]+ \(1\d\d trusts\)",
+        r"A&amp;E attendances in May 2026 This trust 18,288 Peer median [\d,.]+ \(1\d\d trusts\)",
         block,
     )
     assert "NHS England, A&amp;E attendances and emergency admissions, May 2026" in block
@@ -95,3 +95,29 @@ def test_a_page_without_feedback_says_so(db: None, client: Client) -> None:
     import_trusts(ERIC_FILE)
     html = client.get("/trusts/RJ1/").content.decode()
     assert "No complaints or survey figures have been published for this trust." in html
+
+
+def test_every_peer_median_is_over_the_trusts_of_its_league_table(published, client):
+    """A trust that joined the peer group after the table (not ranked in it) is not a peer of
+    the figures beside it, and the context block and the estates table show one median."""
+    from public.trust_context import SITES_KEY
+    from releases.models import TrustResult
+    from tests.factories import make_trusts
+    from trusts.models import ContextMeasure
+
+    ranked = [row.trust for row in TrustResult.objects.filter(release=published).order_by("pk")]
+    (newcomer,) = make_trusts(1, prefix="NEW")
+    sites = {trust: 10 * (i + 1) for i, trust in enumerate(ranked)}  # 8 trusts: median 45
+    sites[newcomer] = 1000
+    ContextMeasure.objects.bulk_create(
+        ContextMeasure(
+            trust=trust, year="2024/25", key=SITES_KEY, label="Sites", value=value, source="ERIC"
+        )
+        for trust, value in sites.items()
+    )
+    html = client.get(ranked[0].get_absolute_url()).content.decode()
+    block = text_of(html[html.index('id="context-heading"') : html.index("</section>")])
+    assert f"Peer median 45 ({len(ranked)} trusts)" in block
+    estates = text_of(html[html.index("Estates: every figure") :])
+    assert "Peer median 45 " in estates
+    assert "Peer median 50" not in block + estates
