@@ -20,7 +20,7 @@ from metrics.models import MetricDefinition
 from public import selectors, trust_context
 from public.caching import cached_public
 from public.exports import plain
-from public.figures import shown_quantity
+from public.figures import shown_quantity, threshold_note
 from public.filtersets import DEFAULT_SORT, SORTS, LeagueTableFilterSet
 from public.peers import learning_from_peers
 from public.search import found_elsewhere, matching_trust_ids
@@ -131,6 +131,13 @@ def domain_scale(score: float | None, thresholds: Any) -> DomainScale | None:
     return DomainScale(bands, edges[1:-1], None if score is None else position(score))
 
 
+def average_note(row: Any, release: Release) -> str:
+    """public.figures.threshold_note for a row's average against its release's thresholds."""
+    if row is None:
+        return ""
+    return threshold_note(row.average_exact, (release.t1, release.t2, release.t3))
+
+
 def segment_meanings() -> list[tuple[int, str]]:
     return sorted(SEGMENT_MEANINGS.items())
 
@@ -153,6 +160,7 @@ def home(request: HttpRequest) -> HttpResponse:
         )
         counts = {n: 0 for n in SEGMENT_MEANINGS}
         for row in rows:
+            row.threshold_note = average_note(row, release)
             if row.segment in counts:
                 counts[row.segment] += 1
         tables.append(
@@ -224,6 +232,7 @@ def league_table(
         row.rank_interval = interval(row.rank_low, row.rank_high, row.rank, 1, most_rank)
         row.average_interval = average_interval(row, release)
         row.possible_segments = possible_segments(row, release)
+        row.threshold_note = average_note(row, release)
     revisions = list(
         selectors.visible_releases()
         .filter(peer_group_id=release.peer_group_id, quarter_id=release.quarter_id)
@@ -295,6 +304,8 @@ def league_table_domains(
     synthetic = synthetic_values(release)
     for row in grid.rows:
         row.synthetic = synthetic.row(row.result.trust_id)
+        for cell in row.cells:
+            cell.threshold_note = threshold_note(cell.score, cell.thresholds.values)
     return render(
         request,
         "public/league_table_domains.html",
@@ -430,6 +441,9 @@ def trust(request: HttpRequest, ods_code: str) -> HttpResponse:
                 )
     for block in page.domains:
         block.scale = domain_scale(block.score, block.thresholds)
+        block.threshold_note = threshold_note(
+            block.score, block.thresholds.values if block.thresholds else None
+        )
     for line in page.context:
         line.value_display = shown_quantity(line.measure.value, line.measure.unit)
         line.median_display = shown_quantity(line.peer_median, line.measure.unit)
@@ -467,6 +481,7 @@ def trust(request: HttpRequest, ods_code: str) -> HttpResponse:
         else None,
         "average_interval": average_interval(result, page.release) if result else None,
         "possible_segments": possible_segments(result, page.release) if result else [],
+        "threshold_note": average_note(result, page.release),
         "chart": history_chart(page.history, peers),
         "support": selectors.public_support(trust_),
         "segment_meanings": dict(SEGMENT_MEANINGS),
@@ -502,6 +517,7 @@ def compare(request: HttpRequest) -> HttpResponse:
         for compared in comparison.trusts:
             row = compared.result
             compared.average_interval = average_interval(row, row.release) if row else None
+            compared.threshold_note = average_note(row, row.release) if row else ""
     return render(
         request,
         "public/compare.html",
