@@ -15,8 +15,14 @@ from releases.synthetic import synthetic_values
 
 # File name -> (content type, builder from a readable release to bytes).
 FORMATS: dict[str, tuple[str, Callable[[Release], bytes]]] = {
-    "league-table.csv": ("text/csv", lambda release: league_table_csv(release).encode("utf-8")),
-    "trust-data.csv": ("text/csv", lambda release: trust_data_csv(release).encode("utf-8")),
+    "league-table.csv": (
+        "text/csv; charset=utf-8",
+        lambda release: league_table_csv(release).encode("utf-8"),
+    ),
+    "trust-data.csv": (
+        "text/csv; charset=utf-8",
+        lambda release: trust_data_csv(release).encode("utf-8"),
+    ),
     "data.csv": (
         "text/csv; charset=utf-8",
         lambda release: exports.long_csv(exports.release_data(release)).encode("utf-8"),

@@ -132,7 +132,7 @@ def test_the_downloads_carry_domain_segments(client, published):
 
     response = client.get(base + "trust-data.csv")
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert (
         'filename="mental-health-community-2025-26-q4-trust-data.csv"'
         in (response["Content-Disposition"])

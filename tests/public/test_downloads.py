@@ -17,7 +17,7 @@ BASE = "/league-tables/mental-health-community/2025-26-q4/"
 def test_league_table_csv_is_nhs_englands_format_byte_for_byte(client, published):
     response = client.get(BASE + "league-table.csv")
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response.content == league_table_csv(published).encode("utf-8")
     assert response.content.startswith("\ufeffQuarter,Region,Trust_type".encode())
     assert "attachment" in response["Content-Disposition"]
@@ -105,3 +105,10 @@ def test_a_withdrawn_tables_downloads_are_gone(client, published):
 
 def test_an_unknown_download_is_404(client, published):
     assert client.get(BASE + "league-table.pdf").status_code == 404
+
+
+@pytest.mark.parametrize("filename", ["league-table.csv", "trust-data.csv", "data.csv"])
+def test_every_csv_says_it_is_utf_8(client, published, filename):
+    response = client.get(BASE + filename)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith("\ufeff".encode())
