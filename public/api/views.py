@@ -10,10 +10,12 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -394,3 +396,15 @@ class FrameworkViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
             for framework_id, releases in by_framework.items()
         }
         return context
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema, in YAML or JSON as asked; a refusal (an unknown ?format=, a method
+    other than GET) is the API's usual JSON {"detail": ...}, not a YAML body sent as an OpenAPI
+    document."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response

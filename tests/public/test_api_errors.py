@@ -89,3 +89,23 @@ def test_the_schema_documents_the_errors_every_operation_gives(client, published
         p for p in schema["paths"]["/api/v1/releases/"]["get"]["parameters"] if p["name"] == "limit"
     )
     assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 500)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [
+        ("get", "/api/schema/?format=xyz", 404),
+        ("post", "/api/schema/", 405),
+        ("delete", "/api/schema/?format=json", 405),
+    ],
+)
+def test_the_schema_refuses_in_the_apis_json(client, db, method, url, status):
+    response = getattr(client, method)(url)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert "detail" in response.json()
+
+
+def test_the_schema_is_still_served_in_yaml_and_json(client, db):
+    assert client.get("/api/schema/")["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert "openapi" in client.get("/api/schema/?format=json").json()
