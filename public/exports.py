@@ -350,6 +350,20 @@ NUMBER_FORMATS = {
     "Peer_trusts_reporting": WHOLE,
 }
 MAX_COLUMN_WIDTH = 60
+
+
+def number_format(column: str) -> str | None:
+    """The number format of a column: by name, and the domain sheet's "<domain> score" (2
+    places, as the pages show it; the cell keeps the stored value) and "<domain> segment"."""
+    if column in NUMBER_FORMATS:
+        return NUMBER_FORMATS[column]
+    if column.endswith(" score"):
+        return TWO_PLACES
+    if column.endswith(" segment"):
+        return WHOLE
+    return None
+
+
 HEADER_FONT = Font(bold=True)
 
 
@@ -384,7 +398,7 @@ class SheetWriter:
             cell.font = HEADER_FONT
             header.append(cell)
         self.sheet.append(header)
-        formats = [NUMBER_FORMATS.get(name) for name in self.header]
+        formats = [number_format(name) for name in self.header]
         for values in self.rows:
             self.sheet.append(
                 [

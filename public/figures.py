@@ -17,7 +17,10 @@ from releases.engine.segments import round_half_up
 SHOWN_PLACES = 2
 ROUNDING_NOTE = (
     "Peer medians and quartiles are rounded half up to 2 decimal places from the stored value, "
-    "as on the trust pages and in NHS England's trust data file."
+    "as on the trust pages and in NHS England's trust data file. Domain scores are given as "
+    "stored, to 4 decimal places (trailing zeros dropped): segments are set by the unrounded "
+    "score, and the pages show it rounded half up to 2 decimal places (the spreadsheet by its "
+    "number format)."
 )
 
 

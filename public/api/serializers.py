@@ -38,6 +38,13 @@ def synthetic_of(context: dict[str, Any], release_id: int) -> SyntheticValues:
     return known.get(release_id, NOTHING_SYNTHETIC)
 
 
+DOMAIN_SCORES_HELP = (
+    "Domain slug → the domain score as stored, to 4 decimal places (a JSON number drops "
+    "trailing zeros: 2.4 is 2.4000). Its domain segment is set by this unrounded score; pages "
+    "and NHS England's data file show it rounded half up to 2 decimal places."
+)
+
+
 def _number(**kwargs: Any) -> serializers.DecimalField:
     return serializers.DecimalField(
         max_digits=8, decimal_places=2, coerce_to_string=False, read_only=True, **kwargs
@@ -250,7 +257,9 @@ class LeagueTableRowSerializer(serializers.ModelSerializer):
         help_text="Places gained since the published table of "
         "the previous quarter (positive is up the table).",
     )
-    domain_scores = serializers.DictField(child=serializers.FloatField(), read_only=True)
+    domain_scores = serializers.DictField(
+        child=serializers.FloatField(), read_only=True, help_text=DOMAIN_SCORES_HELP
+    )
     segment_uncertain = serializers.BooleanField(
         read_only=True,
         help_text="The likely range of the average score crosses a segment threshold, so the "
@@ -342,7 +351,9 @@ class TrustHistorySerializer(serializers.ModelSerializer):
     average_score = _number(allow_null=True)
     average_low = _number(allow_null=True)
     average_high = _number(allow_null=True)
-    domain_scores = serializers.DictField(child=serializers.FloatField(), read_only=True)
+    domain_scores = serializers.DictField(
+        child=serializers.FloatField(), read_only=True, help_text=DOMAIN_SCORES_HELP
+    )
     segment_uncertain = serializers.SerializerMethodField(
         help_text="The likely range of the average score crosses a segment threshold."
     )

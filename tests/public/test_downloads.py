@@ -112,3 +112,34 @@ def test_every_csv_says_it_is_utf_8(client, published, filename):
     response = client.get(BASE + filename)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response.content.startswith("\ufeff".encode())
+
+
+def test_the_domain_sheet_shows_scores_as_the_pages_do(client, published):
+    workbook = load_workbook(io.BytesIO(client.get(BASE + "league-table.xlsx").content))
+    sheet = workbook["Domain segments"]
+    header = [cell.value for cell in sheet[1]]
+    scores = [i for i, name in enumerate(header) if name.endswith(" score")]
+    segments = [i for i, name in enumerate(header) if name.endswith(" segment")]
+    assert scores and segments
+    for cells in sheet.iter_rows(min_row=2):
+        for i in scores:
+            if cells[i].value is not None:
+                assert cells[i].number_format == "0.00", header[i]
+        for i in segments:
+            if cells[i].value is not None:
+                assert cells[i].number_format == "0", header[i]
+
+
+def test_the_api_and_json_say_how_domain_scores_are_rounded(client, published):
+    document = json.loads(client.get(BASE + "league-table.json").content)
+    assert "Domain scores are given as stored, to 4 decimal places" in (
+        document["metadata"]["rounding"]
+    )
+    schema = client.get("/api/schema/?format=json").json()
+    rows = schema["components"]["schemas"]
+    described = [
+        body["properties"]["domain_scores"].get("description", "")
+        for body in rows.values()
+        if "domain_scores" in body.get("properties", {})
+    ]
+    assert described and all("4 decimal places" in text for text in described)
