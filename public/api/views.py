@@ -330,6 +330,14 @@ class MetricViewSet(CachedPublicMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = PublicPagination
     queryset = Metric.objects.order_by("code")
 
+    def get_object(self) -> Metric:
+        # Any case, as a trust's ODS code is read: /metrics/of0084/ is OF0084.
+        metric = self.get_queryset().filter(code__iexact=self.kwargs["code"]).first()
+        if metric is None:
+            raise Http404("No metric with this code.")
+        self.check_object_permissions(self.request, metric)
+        return metric
+
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
         releases = list(

@@ -137,3 +137,13 @@ def test_rows_refuse_a_yes_or_no_filter_they_cannot_read(client, published, name
     response = client.get(f"/api/v1/releases/{published.pk}/rows/?{name}={word}")
     assert response.status_code == 400
     assert name in response.json()
+
+
+def test_a_metric_is_found_by_its_code_in_any_case(client, published):
+    upper = client.get("/api/v1/metrics/OF0084/")
+    assert upper.status_code == 200
+    for code in ("of0084", "Of0084"):
+        response = client.get(f"/api/v1/metrics/{code}/")
+        assert response.status_code == 200
+        assert response.json() == upper.json()
+    assert client.get("/api/v1/metrics/of9999/").status_code == 404

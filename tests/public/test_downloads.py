@@ -132,8 +132,9 @@ def test_the_domain_sheet_shows_scores_as_the_pages_do(client, published):
 
 def test_the_api_and_json_say_how_domain_scores_are_rounded(client, published):
     document = json.loads(client.get(BASE + "league-table.json").content)
-    assert "Domain scores are given as stored, to 4 decimal places" in (
-        document["metadata"]["rounding"]
+    assert (
+        "Domain scores are given as stored, to 4 decimal places"
+        in (document["metadata"]["rounding"])
     )
     schema = client.get("/api/schema/?format=json").json()
     rows = schema["components"]["schemas"]
