@@ -15,6 +15,7 @@ from releases.engine.data_file import (
     AVERAGE_SCORE,
     FINAL_SEGMENT,
     FINANCIAL_OVERRIDE,
+    RECOVERY_SUPPORT,
     SUMMARY,
     UNADJUSTED_SEGMENT,
     DataFileRow,
@@ -183,6 +184,7 @@ def _metric_rows(
         ranks = ranks_of(
             np.array([np.nan if v is None else float(v) for _, v, _ in metric_cells]),
             lower_is_better,
+            tie_breaker=np.array([np.nan if s is None else float(s) for _, _, s in metric_cells]),
         )
         peer = peers.get(metric.pk)
         score_only = metric.code == metric.score_code
@@ -312,6 +314,7 @@ def _summary_rows(
             (UNADJUSTED_SEGMENT, unadjusted, None),
             (FINANCIAL_OVERRIDE, int(result.in_financial_deficit), None),
             (FINAL_SEGMENT, result.segment, None),
+            (RECOVERY_SUPPORT, int(result.in_recovery_support), None),
         ):
             rows.append(
                 DataFileRow(

@@ -109,10 +109,15 @@ def test_the_q4_export_carries_nhs_englands_labels_peer_statistics_and_ranks(
         mine, theirs = ours[metric_id, "RAT"], published[metric_id, "RAT"]
         for column in ("Domain", "Sub-domain", "Metric_description", "Reporting_date", "Units"):
             assert mine[column] == theirs[column], (metric_id, column)
-    # NHS England publishes the final segment (OF5005) only for Q1 and Q2; the export has it
-    # for every quarter.
+    # NHS England publishes the final segment (OF5005) and the Recovery Support Programme flag
+    # (OF5007) only for Q1 and Q2; the export has both for every quarter.
     assert ours["OF5005", "RAT"]["Value"] == "2.0"
     assert ours["OF5005", "RAT"]["Units"] == "segment"
+    assert ours["OF5007", "RAT"]["Value"] == "0.0"
+    assert ours["OF5007", "RAT"]["Units"] == "flag"
+    assert ours["OF5007", "RAT"]["Metric_description"] == (
+        "Is the organisation in the Recovery Support Programme?"
+    )
 
     exact: Counter[str] = Counter()
     for key, theirs in published.items():
@@ -121,7 +126,9 @@ def test_the_q4_export_carries_nhs_englands_labels_peer_statistics_and_ranks(
             if mine[column] == theirs[column]:
                 exact[column] += 1
             elif column == "Rank":
-                # NHS England ranked unrounded values; its file's 2 d.p. values tie some.
+                # Domain and average scores are ranked on their 2 d.p. values, a few of which
+                # differ from NHS England's by 0.01 (see the test above).
+                assert key[0][:3] in ("OF4", "OF5"), key
                 assert abs(float(mine[column]) - float(theirs[column])) <= 2, (key, column)
             else:
                 # Only OF0041's median is off: 8.765 exactly from the file's 2 d.p. values,
@@ -130,6 +137,9 @@ def test_the_q4_export_carries_nhs_englands_labels_peer_statistics_and_ranks(
                 assert (mine[column], theirs[column]) == ("8.77", "8.76")
     assert exact["Lower_quartile"] == exact["Upper_quartile"] == len(published)
     assert exact["Median_value"] == len(published) - 50
+    # NHS England ranked unrounded metric values, which its file's 2 d.p. values tie: ranking
+    # on the value, then the score (computed from the unrounded value), gives every one of its
+    # metric ranks; the mismatches left are domain and average ranks.
     assert exact["Rank"] >= 0.95 * len(published)
 
 
@@ -189,3 +199,41 @@ def test_export_data_file_refuses_what_it_cannot_find(
 ) -> None:
     with pytest.raises(CommandError, match=message):
         call_command("export_data_file", "--quarter", quarter, "--peer-group", peer_group)
+
+
+def test_q1_export_gives_nhs_englands_recovery_support_flags_and_every_rank(
+    real_nof: None,
+) -> None:
+    default_frameworks.install_domain_thresholds(apps)
+    release = draft_release(parse_quarter("Q1 2025/26"), PEER_GROUP)
+    release.replicates = 10
+    release.save()
+    computation.compute(release.pk)
+    release.refresh_from_db()
+    ours = rows_of(trust_data_csv(release))
+    published = published_rows("Q1 2025/26")
+
+    flags = {key: row for key, row in published.items() if key[0] == "OF5007"}
+    assert len(flags) == 61
+    assert sum(row["Value"] == "1.0" for row in flags.values()) == 3  # RHA, RW1, RXV
+    for key, theirs in flags.items():
+        assert ours[key]["Value"] == theirs["Value"], key
+    ranked = [key for key, row in published.items() if row["Rank"] and key[0][:3] in ("OF0", "OF1")]
+    assert ranked
+    assert [ours[key]["Rank"] for key in ranked] == [published[key]["Rank"] for key in ranked]
+
+
+@pytest.mark.parametrize(
+    ("values", "scores", "lower_is_better", "ranks"),
+    [
+        # Tied values told apart by their scores (lower first); equal scores share a rank.
+        ([7.1, 7.1, 7.1, 6.0], [2.10, 2.00, 2.05, 1.0], True, [4, 2, 3, 1]),
+        ([7.1, 7.1, 8.0], [2.0, 2.0, 1.0], False, [2, 2, 1]),
+        # No value, no rank; a value with no score after its equals that have one.
+        ([5.0, float("nan"), 5.0], [float("nan"), 1.0, 2.0], True, [2, 0, 1]),
+    ],
+)
+def test_ranks_break_ties_of_the_value_by_the_score(values, scores, lower_is_better, ranks):
+    from releases.engine.data_file import ranks_of
+
+    assert ranks_of(values, lower_is_better, tie_breaker=scores).tolist() == ranks
