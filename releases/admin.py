@@ -239,6 +239,23 @@ class ReleaseForm(forms.ModelForm):
         return any(name.startswith(DOMAIN_FIELD_PREFIX) for name in self.changed_data)
 
 
+def parameter_changes(form: ReleaseForm) -> list[str]:
+    """What an edit changed among the release's parameters, as "label: before → after"."""
+    changes = []
+    for name in form.changed_data:
+        if name not in PARAMETER_FIELDS and not name.startswith(DOMAIN_FIELD_PREFIX):
+            continue
+        field = form.fields[name]
+        before = form.get_initial_for_field(field, name)
+        after = form.cleaned_data.get(name)
+        if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+            labels = dict(field.choices)
+            before, after = labels.get(before, before), labels.get(after, after)
+        shown = [("–" if value in (None, "") else str(value)) for value in (before, after)]
+        changes.append(f"{field.label or name}: {shown[0]} → {shown[1]}")
+    return changes
+
+
 class TrustResultInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = TrustResult
     extra = 0
@@ -413,8 +430,9 @@ class ReleaseAdmin(HistoryAdmin):
                 )
             if obj.transitions.exists():
                 return (
-                    f"{obj} was submitted before and returned, and its audit trail is kept: "
-                    "change it and submit it again instead."
+                    f"{obj} has an audit trail (it was submitted and returned, or a regulator "
+                    "changed its parameters or had it recomputed), and its audit trail is kept: "
+                    "change it and submit it instead."
                 )
         return super().refusal_reason(request, action, obj)
 
@@ -451,15 +469,23 @@ class ReleaseAdmin(HistoryAdmin):
         return request.user.has_perm("releases.compute_release")
 
     def save_model(self, request: HttpRequest, obj: Release, form: Any, change: bool) -> None:
+        changes = parameter_changes(form) if change else []
         if not change:
-            obj.prepared_by = request.user
             apply_framework_domain_thresholds(obj)
+        if not change or changes:
+            # Whoever sets the parameters prepares the numbers (and so may not approve them).
+            obj.prepared_by = request.user
         super().save_model(request, obj, form, change)
-        if (
-            not change
-            or set(form.changed_data) & set(PARAMETER_FIELDS)
-            or form.domain_fields_changed
-        ):
+        if changes:
+            lifecycle.record_preparation(
+                obj,
+                request.user,
+                Action.PREPARE,
+                "; ".join(changes),
+                details={"changed": sorted(form.changed_data)},
+                request_id=request_id(request),
+            )
+        if not change or changes:
             # The results must follow the parameters; the worker starts after the commit.
             enqueue_compute(obj, force=True)
 
@@ -721,6 +747,13 @@ class ReleaseAdmin(HistoryAdmin):
                 continue
             with transaction.atomic():
                 enqueue_compute(release, force=True)
+                lifecycle.record_preparation(
+                    release,
+                    request.user,
+                    Action.RECOMPUTE,
+                    "Recomputation asked for in the admin",
+                    request_id=request_id(request),
+                )
             self.message_user(request, f"{release}: computation queued.", messages.SUCCESS)
 
 

@@ -465,6 +465,10 @@ class ReleaseTransition(models.Model):
         WITHDRAW = "withdraw", "Withdrawn"
         START_CORRECTION = "correct", "Correction started"
         SUPERSEDE = "supersede", "Superseded by a correction"
+        # A draft's parameters changed, or its recomputation asked for, by a regulator: not a
+        # move between statuses, but what maker-checker asks about ("who made these numbers").
+        PREPARE = "prepare", "Parameters changed"
+        RECOMPUTE = "recompute", "Recomputation asked for"
 
     release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="transitions")
     action = models.CharField(max_length=10, choices=Action.choices)

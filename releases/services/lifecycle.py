@@ -168,10 +168,10 @@ def approve(
     """Submitted → approved: the checker signs off numbers computed from current inputs."""
     with _locked(release) as locked:
         # First, so a maker is told the rule that stops them rather than only what they lack.
-        if locked.status == Status.SUBMITTED and locked.submitted_by_id == user.pk:
-            raise TransitionRefused(
-                "You submitted this release, so someone else must approve it (maker-checker)."
-            )
+        if locked.status == Status.SUBMITTED:
+            maker = why_a_maker(locked, user)
+            if maker is not None:
+                raise TransitionRefused(maker)
         _check(locked, user, TRANSITIONS[Action.APPROVE])
         _require_current_computation(locked, "approved")
         locked.status = Status.APPROVED
@@ -474,6 +474,68 @@ def _dispatch(
     raise TransitionRefused(f"There is no transition called {action!r}.")
 
 
+# Who made the numbers (maker-checker) --------------------------------------------------------
+
+# What makes a regulator one of a release's makers: its numbers follow what they chose.
+PREPARATIONS = (Action.PREPARE, Action.RECOMPUTE, Action.START_CORRECTION)
+
+
+def record_preparation(
+    release: Release,
+    user: AbstractBaseUser,
+    action: str,
+    summary: str,
+    *,
+    details: dict[str, Any] | None = None,
+    request_id: str = "",
+) -> ReleaseTransition:
+    """Record in the release's audit trail that `user` changed its parameters (PREPARE) or had
+    it recomputed (RECOMPUTE), and make them the one it was prepared by.
+
+    Whoever did either since the release was last approved is one of its makers and may not
+    approve it (`why_a_maker`): otherwise an approver could return a release, set its
+    thresholds and then sign off their own numbers once an analyst resubmitted it.
+    """
+    with transaction.atomic():
+        if release.prepared_by_id != user.pk:
+            release.prepared_by = user
+            release._history_user = user
+            release._change_reason = ReleaseTransition.Action(action).label
+            release.save(update_fields=["prepared_by"])
+        return _audit(
+            release, release.status, release.status, user, action, summary, request_id, details
+        )
+
+
+def makers(release: Release) -> set[int]:
+    """The ids of the regulators who made the release's numbers as they are since it was last
+    approved: who submitted it, who prepared it, and whoever changed its parameters, had it
+    recomputed or started it as a correction since."""
+    trail = ReleaseTransition.objects.filter(release_id=release.pk)
+    last_approval = trail.filter(action=Action.APPROVE).order_by("-pk").first()
+    since = trail.filter(action__in=PREPARATIONS, user__isnull=False)
+    if last_approval is not None:
+        since = since.filter(pk__gt=last_approval.pk)
+    ids = set(since.values_list("user_id", flat=True))
+    ids.update(pk for pk in (release.submitted_by_id, release.prepared_by_id) if pk is not None)
+    return ids
+
+
+def why_a_maker(release: Release, user: AbstractBaseUser) -> str | None:
+    """Why `user` may not approve the release as one of its makers, or None."""
+    if user is None or user.pk is None:
+        return None
+    if release.submitted_by_id == user.pk:
+        return "You submitted this release, so someone else must approve it (maker-checker)."
+    if user.pk in makers(release):
+        return (
+            "You prepared this release (you changed its parameters, had it recomputed or "
+            "started it, since it was last approved), so someone else must approve it "
+            "(maker-checker)."
+        )
+    return None
+
+
 # Which transitions to offer ------------------------------------------------------------------
 
 
@@ -486,8 +548,10 @@ def why_not(action: str, release: Release, user: AbstractBaseUser) -> str | None
     transition = TRANSITIONS.get(action)
     if transition is None:
         return f"There is no transition called {action!r}."
-    if action == Action.APPROVE and release.submitted_by_id == user.pk:
-        return "You submitted this release, so someone else must approve it (maker-checker)."
+    if action == Action.APPROVE and release.status == Status.SUBMITTED:
+        maker = why_a_maker(release, user)
+        if maker is not None:
+            return maker
     try:
         _check(release, user, transition, reason="(not asked yet)")
     except TransitionRefused as refusal:
