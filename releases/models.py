@@ -2,6 +2,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -248,12 +249,50 @@ class Release(models.Model):
             kwargs={"peer_group": self.peer_group.slug, "quarter": self.quarter.slug},
         )
 
+    def clean(self) -> None:
+        super().clean()
+        if self._state.adding:
+            mismatch = self.framework_mismatch()
+            if mismatch is not None:
+                raise ValidationError({"framework": mismatch})
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Whatever path creates a release (the admin, a command, a script), it is never scored
+        # with another peer group's framework, or one not in use for its quarter.
+        if self._state.adding:
+            mismatch = self.framework_mismatch()
+            if mismatch is not None:
+                raise ValidationError({"framework": mismatch})
+        super().save(*args, **kwargs)
+
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if self.status != self.Status.DRAFT:
             raise PublishedDataIsFixed(
                 f"{self} is {self.get_status_display().lower()}: only a draft can be deleted."
             )
         return super().delete(*args, **kwargs)
+
+    def framework_mismatch(self) -> str | None:
+        """Why the chosen framework cannot score this release, or None.
+
+        A framework scores one peer group's trusts on that group's metrics, for the quarters it
+        is in use for: any other pairing would rank, say, mental health trusts on acute
+        metrics, and be computed and submitted without a word.
+        """
+        if None in (self.framework_id, self.peer_group_id, self.quarter_id):
+            return None  # the missing field has its own error
+        framework = self.framework
+        if framework.peer_group_id != self.peer_group_id:
+            return (
+                f"{framework} is the framework of {framework.peer_group.name} trusts, not of "
+                f"{self.peer_group.name}: choose a {self.peer_group.name} framework."
+            )
+        if not framework.quarters.filter(pk=self.quarter_id).exists():
+            return (
+                f"{framework} is not in use for {self.quarter.label}: choose a framework that "
+                "covers this quarter, or add the quarter to the framework first."
+            )
+        return None
 
     @property
     def thresholds(self) -> tuple[float, float, float] | None:
