@@ -243,6 +243,15 @@ class Release(models.Model):
         revision = f" rev {self.revision}" if self.revision > 1 else ""
         return f"{self.peer_group.name} {self.quarter.label}{revision}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Whatever path creates a release (the admin, a command, a script), it is never scored
+        # with another peer group's framework, or one not in use for its quarter.
+        if self._state.adding:
+            mismatch = self.framework_mismatch()
+            if mismatch is not None:
+                raise ValidationError({"framework": mismatch})
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse(
             "public:league-table",
@@ -255,15 +264,6 @@ class Release(models.Model):
             mismatch = self.framework_mismatch()
             if mismatch is not None:
                 raise ValidationError({"framework": mismatch})
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # Whatever path creates a release (the admin, a command, a script), it is never scored
-        # with another peer group's framework, or one not in use for its quarter.
-        if self._state.adding:
-            mismatch = self.framework_mismatch()
-            if mismatch is not None:
-                raise ValidationError({"framework": mismatch})
-        super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if self.status != self.Status.DRAFT:
