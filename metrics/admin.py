@@ -34,6 +34,7 @@ from metrics.models import (
     stale_score_reason,
 )
 from metrics.services import new_framework_version
+from metrics.signals import announce_changed_quarters
 from metrics.tasks import import_file
 from metrics.units import quantity
 from trusts.models import PeerGroup
@@ -287,8 +288,35 @@ class ObservationForm(ReasonedChangeForm):
         return cleaned
 
 
+class AnnouncesChangedInputs:
+    """A ModelAdmin mixin for the inputs of a release (observations, deficit and RSP flags):
+    adding, changing, deleting or reverting one by hand tells the drafts of its quarter, as an
+    import does, so they recompute and are never offered for submission with numbers the data
+    no longer gives (README, "How a quarter goes", step 2)."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # The quarter it was in, too: a row moved to another quarter changes both.
+        before = (
+            type(obj).objects.filter(pk=obj.pk).values_list("quarter_id", flat=True).first()
+            if change and obj.pk is not None
+            else None
+        )
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        announce_changed_quarters(type(obj), [before, obj.quarter_id])
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        quarter_id = obj.quarter_id
+        super().delete_model(request, obj)  # type: ignore[misc]
+        announce_changed_quarters(type(obj), [quarter_id])
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        quarter_ids = list(queryset.order_by().values_list("quarter_id", flat=True).distinct())
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+        announce_changed_quarters(queryset.model, quarter_ids)
+
+
 @admin.register(Observation)
-class ObservationAdmin(ReasonedHistoryAdmin):
+class ObservationAdmin(AnnouncesChangedInputs, ReasonedHistoryAdmin):
     list_display = [
         "trust",
         "metric_code",
@@ -330,7 +358,7 @@ class ObservationAdmin(ReasonedHistoryAdmin):
 
 
 @admin.register(TrustQuarterStatus)
-class TrustQuarterStatusAdmin(ReasonedHistoryAdmin):
+class TrustQuarterStatusAdmin(AnnouncesChangedInputs, ReasonedHistoryAdmin):
     list_display = ["trust", "quarter", "in_financial_deficit", "in_recovery_support"]
     list_filter = ["quarter", "in_financial_deficit", "in_recovery_support", "trust__peer_group"]
     list_select_related = ["trust", "quarter"]

@@ -554,9 +554,16 @@ def why_not(action: str, release: Release, user: AbstractBaseUser) -> str | None
             return maker
     try:
         _check(release, user, transition, reason="(not asked yet)")
+        if action in READY_CHECKED:
+            # Never offered on numbers the data no longer gives: the dispatcher would refuse.
+            _require_current_computation(release, READY_CHECKED[action])
     except TransitionRefused as refusal:
         return refusal.message
     return None
+
+
+# The transitions that sign off the numbers, so need them computed from the data as it is now.
+READY_CHECKED = {Action.SUBMIT: "submitted", Action.APPROVE: "approved"}
 
 
 def available_transitions(release: Release, user: AbstractBaseUser) -> list[Transition]:
