@@ -84,6 +84,28 @@ GOVERNANCE_FIELDS = [
 ]
 
 
+# The list actions that are lifecycle transitions: name on the list → the transition.
+LIST_TRANSITIONS = {
+    "submit_for_approval": Action.SUBMIT,
+    "approve": Action.APPROVE,
+    "return_for_changes": Action.RETURN,
+    "schedule_publication": Action.SCHEDULE,
+    "publish_now": Action.PUBLISH,
+    "withdraw": Action.WITHDRAW,
+}
+
+
+def posted_action(request: HttpRequest) -> str:
+    """The list action a POST asks for: of the forms above and below the list, the one whose
+    button was pressed ("index"), as Django's own response_action reads it."""
+    names = request.POST.getlist("action")
+    try:
+        index = int(request.POST.get("index", 0))
+    except ValueError:
+        index = 0
+    return names[index] if 0 <= index < len(names) else ""
+
+
 def request_id(request: HttpRequest) -> str:
     """The proxy's request id when it sends one, so audit rows can be matched to its logs."""
     return request.headers.get("X-Request-ID", "")[:64] or uuid4().hex
@@ -714,6 +736,34 @@ class ReleaseAdmin(HistoryAdmin):
     @admin.action(description="Recompute", permissions=["compute"])
     def recompute(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._recompute(list(queryset), request)
+
+    def response_action(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        # Django answers a list action the user's role is not offered with "No action
+        # selected." and nothing else; a transition tried that way is refused and kept like any
+        # other refused attempt, whatever the path (README, "How a quarter goes").
+        name = posted_action(request)
+        if name in LIST_TRANSITIONS and name not in self.get_actions(request):
+            return self._refuse_unoffered(request, queryset, LIST_TRANSITIONS[name])
+        return super().response_action(request, queryset)
+
+    def _refuse_unoffered(
+        self, request: HttpRequest, queryset: QuerySet, action: str
+    ) -> HttpResponseRedirect:
+        transition = lifecycle.TRANSITIONS[action]
+        selected = request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+        if request.POST.get("select_across") not in ("1", "True", "on"):
+            queryset = queryset.filter(pk__in=selected)
+        identifier = request_id(request)
+        for release in queryset.select_related("quarter", "peer_group"):
+            why = lifecycle.why_not(action, release, request.user) or (
+                f"You do not have the right to {transition.right}: that needs the "
+                f"{transition.role} role."
+            )
+            lifecycle.record_refusal(
+                action, release, request.user, why, "admin list action", identifier
+            )
+            self.message_user(request, f"{release}: {why}", messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
 
     def _transition_action(
         self, request: HttpRequest, queryset: QuerySet, action: str, name: str

@@ -65,6 +65,8 @@ class Transition:
     permission: str
     role: str
     from_statuses: tuple[str, ...]
+    # What the permission lets one do, after "You do not have the right to ...".
+    right: str
     needs_reason: bool = False
     needs_time: bool = False
 
@@ -78,9 +80,15 @@ TRANSITIONS: dict[str, Transition] = {
             "submit_release",
             "regulator analyst",
             (Status.DRAFT,),
+            right="submit releases for approval",
         ),
         Transition(
-            Action.APPROVE, "Approve", "approve_release", "regulator approver", (Status.SUBMITTED,)
+            Action.APPROVE,
+            "Approve",
+            "approve_release",
+            "regulator approver",
+            (Status.SUBMITTED,),
+            right="approve releases",
         ),
         Transition(
             Action.RETURN,
@@ -88,6 +96,7 @@ TRANSITIONS: dict[str, Transition] = {
             "approve_release",
             "regulator approver",
             (Status.SUBMITTED, Status.APPROVED, Status.SCHEDULED),
+            right="return releases for changes",
             needs_reason=True,
         ),
         Transition(
@@ -96,6 +105,7 @@ TRANSITIONS: dict[str, Transition] = {
             "publish_release",
             "regulator approver",
             (Status.APPROVED, Status.SCHEDULED),
+            right="schedule the publication of releases",
             needs_time=True,
         ),
         Transition(
@@ -104,6 +114,7 @@ TRANSITIONS: dict[str, Transition] = {
             "publish_release",
             "regulator approver",
             (Status.APPROVED, Status.SCHEDULED),
+            right="publish releases",
         ),
         Transition(
             Action.WITHDRAW,
@@ -111,6 +122,7 @@ TRANSITIONS: dict[str, Transition] = {
             "withdraw_release",
             "regulator approver",
             (Status.PUBLISHED,),
+            right="withdraw published releases",
             needs_reason=True,
         ),
         Transition(
@@ -119,6 +131,7 @@ TRANSITIONS: dict[str, Transition] = {
             "add_release",
             "regulator analyst",
             (Status.PUBLISHED, Status.WITHDRAWN),
+            right="start corrections of published releases",
             needs_reason=True,
         ),
     )
@@ -418,11 +431,11 @@ def perform(
     try:
         return _dispatch(action, release, user, reason=reason, at=at, request_id=request_id)
     except TransitionRefused as refusal:
-        _record_refusal(action, release, user, refusal.message, via, request_id)
+        record_refusal(action, release, user, refusal.message, via, request_id)
         raise
 
 
-def _record_refusal(
+def record_refusal(
     action: str,
     release: Release,
     user: AbstractBaseUser | None,
@@ -430,6 +443,8 @@ def _record_refusal(
     via: str,
     request_id: str,
 ) -> None:
+    """Keep a refused attempt (`RefusedTransition`): the dispatcher's, and the admin's for a
+    list action it never offered the user (their role lacks it), which never reaches it."""
     # The refused transition rolled back; this row is written after it, on its own.
     status = Release.objects.filter(pk=release.pk).values_list("status", flat=True).first()
     if status is None:
@@ -605,8 +620,8 @@ def _check(
         raise TransitionRefused("Only a signed-in, active user can change a release.")
     if not user.has_perm(f"releases.{transition.permission}"):
         raise TransitionRefused(
-            f"You do not have the right to {transition.label.lower()} releases: that needs "
-            f"the {transition.role} role."
+            f"You do not have the right to {transition.right}: that needs the "
+            f"{transition.role} role."
         )
     if release.status not in transition.from_statuses:
         allowed = " or ".join(Status(s).label.lower() for s in transition.from_statuses)
