@@ -23,7 +23,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -138,6 +138,10 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+# How far ahead a publication may be scheduled: a quarter's table is published within weeks.
+LATEST_SCHEDULE = timedelta(days=366)
+
+
 # Transitions ---------------------------------------------------------------------------------
 
 
@@ -244,10 +248,18 @@ def schedule(
         at = timezone.make_aware(at)
     with _locked(release) as locked:
         _check(locked, user, TRANSITIONS[Action.SCHEDULE])
-        if at <= timezone.now():
+        now = timezone.now()
+        if at <= now:
             raise TransitionRefused(
                 f"The publication time {timezone.localtime(at):%d %b %Y %H:%M} has already "
                 "passed: choose a time in the future, or publish it now."
+            )
+        if at > now + LATEST_SCHEDULE:
+            latest = timezone.localtime(now + LATEST_SCHEDULE)
+            raise TransitionRefused(
+                f"The publication time {timezone.localtime(at):%d %b %Y %H:%M} is more than a "
+                f"year away: choose a time before {latest:%d %b %Y}. A quarter's table is "
+                "published while it is current; a mistyped year would hide it for good."
             )
         previous = locked.status
         locked.status = Status.SCHEDULED
