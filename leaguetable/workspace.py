@@ -18,6 +18,7 @@ from django.utils import timezone
 from interventions.models import FreedomGrant, SupportAction, SupportPlan
 from interventions.selectors import plans_ready_to_close
 from metrics.models import ImportRun
+from outbox.models import UnqueuedTask
 from releases.models import Release, ReleaseTransition
 from releases.services import lifecycle
 
@@ -224,7 +225,16 @@ def _upload_items(user: Any) -> list[Item]:
 
     awaiting = uploads.filter(status=ImportRun.Status.AWAITING)
     rejected = uploads.filter(status=ImportRun.Status.REJECTED)
+    # Confirmed but not yet imported: on a worker, or waiting for a broker that did not answer.
+    queued = uploads.filter(status__in=[ImportRun.Status.QUEUED, ImportRun.Status.IMPORTING])
     return [
+        Item(
+            "todo-queued-uploads",
+            "Uploads confirmed, not yet imported",
+            queued.count(),
+            _changelist("metrics_importrun", status__in="queued,importing"),
+            examples=examples(queued, lambda run: run.get_status_display()),
+        ),
         Item(
             "todo-awaiting-uploads",
             "Uploads awaiting your confirmation",
@@ -329,6 +339,34 @@ def _intervention_items(user: Any, today: datetime.date) -> list[Item]:
     return items
 
 
+def _queue_items(user: Any) -> list[Item]:
+    """Background work the broker would not take: every regulator sees it, since a computation,
+    an import or a publication's follow-up that seems stuck waits here until the beat queues
+    it again."""
+    if not (user.is_active and user.is_staff):
+        return []
+    waiting = UnqueuedTask.objects.order_by("failed_at", "pk")
+    count = waiting.count()
+    return [
+        Item(
+            "todo-unqueued-tasks",
+            "Tasks waiting for the queue (the task broker did not answer)",
+            count,
+            _changelist("outbox_unqueuedtask"),
+            detail="queued again every minute once the broker answers" if count else "",
+            examples=[
+                Example(
+                    str(task),
+                    _change("outbox_unqueuedtask", task.pk),
+                    f"since {timezone.localtime(task.failed_at):%-d %b %H:%M}, "
+                    f"{_plural(task.attempts, 'attempt')}",
+                )
+                for task in waiting[:EXAMPLES]
+            ],
+        )
+    ]
+
+
 def regulator_todo(user: Any, today: datetime.date | None = None) -> list[Section]:
     """The sections of this user's to-do list, each with only the items that wait for them."""
     today = today or timezone.localdate()
@@ -336,6 +374,7 @@ def regulator_todo(user: Any, today: datetime.date | None = None) -> list[Sectio
         Section("Releases", _release_items(user)),
         Section("Data uploads", _upload_items(user)),
         Section("Freedoms and support", _intervention_items(user, today)),
+        Section("Background work", _queue_items(user)),
     ]
     return [
         Section(section.title, [item for item in section.items if item.count])
