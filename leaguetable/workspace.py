@@ -20,7 +20,6 @@ from interventions.selectors import plans_ready_to_close
 from metrics.models import ImportRun
 from outbox.models import UnqueuedTask
 from releases.models import Release, ReleaseTransition
-from releases.services import lifecycle
 
 RECENT_UPLOADS = datetime.timedelta(days=30)
 EXAMPLES = 5  # rows named under an item; the link shows them all
@@ -58,9 +57,7 @@ def _change(model: str, pk: int) -> str:
     return reverse(f"admin:{model}_change", args=[pk])
 
 
-def _release_examples(
-    releases: QuerySet | list[Release], note: Any = None, url: Any = None
-) -> list[Example]:
+def _release_examples(releases: QuerySet, note: Any = None, url: Any = None) -> list[Example]:
     return [
         Example(
             str(release),
@@ -108,13 +105,9 @@ def _release_items(user: Any) -> list[Item]:
             ),
         ]
     if user.has_perm("releases.submit_release"):
-        computed = list(
-            drafts.filter(computation=Computation.COMPUTED).order_by("-supersedes", "pk")
-        )
-        # A draft whose data changed behind its back (a quiet edit, a recompute that could not
-        # be queued) is not ready: submitting it would be refused.
-        stale = {release.pk for release in computed if lifecycle.inputs_changed(release)}
-        ready = [release for release in computed if release.pk not in stale]
+        # A hand edit of its data queues the draft at once, so it leaves this list until the
+        # recomputation is done (metrics.admin.AnnouncesChangedInputs).
+        ready = drafts.filter(computation=Computation.COMPUTED).order_by("-supersedes", "pk")
         returned = drafts.filter(submitted_by=user)
         reasons: dict[int, str] = {}
         for release_id, reason in (
@@ -129,7 +122,7 @@ def _release_items(user: Any) -> list[Item]:
             Item(
                 "todo-to-submit",
                 "Computed drafts to check and submit",
-                len(ready),
+                ready.count(),
                 _changelist(
                     "releases_release", status__exact="draft", computation__exact="computed"
                 ),
@@ -139,15 +132,6 @@ def _release_items(user: Any) -> list[Item]:
                         f"correction of revision {r.revision - 1}" if r.supersedes_id else ""
                     ),
                 ),
-            ),
-            Item(
-                "todo-stale",
-                "Drafts whose data changed since they were computed: recompute them",
-                len(stale),
-                _changelist(
-                    "releases_release", status__exact="draft", computation__exact="computed"
-                ),
-                examples=_release_examples([r for r in computed if r.pk in stale]),
             ),
             Item(
                 "todo-returned",

@@ -672,12 +672,17 @@ class ReleaseAdmin(HistoryAdmin):
 
     def review_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         release = self._release_or_404(request, object_id)
+        review = review_release(release)
+        transitions = lifecycle.available_transitions(release, request.user)
+        if review.inputs_changed:
+            # Numbers the data no longer gives are never offered for sign-off.
+            transitions = [t for t in transitions if t.action not in lifecycle.READY_CHECKED]
         context = self._context(
             request,
             release,
             title=f"Review {release}",
-            review=review_release(release),
-            transitions=lifecycle.available_transitions(release, request.user),
+            review=review,
+            transitions=transitions,
         )
         return TemplateResponse(request, "admin/releases/release/review.html", context)
 
@@ -796,7 +801,6 @@ class ReleaseAdmin(HistoryAdmin):
                 )
                 continue
             with transaction.atomic():
-                enqueue_compute(release, force=True)
                 lifecycle.record_preparation(
                     release,
                     request.user,
@@ -804,6 +808,7 @@ class ReleaseAdmin(HistoryAdmin):
                     "Recomputation asked for in the admin",
                     request_id=request_id(request),
                 )
+                enqueue_compute(release, force=True)
             self.message_user(request, f"{release}: computation queued.", messages.SUCCESS)
 
 

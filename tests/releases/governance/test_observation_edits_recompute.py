@@ -125,17 +125,39 @@ def test_changing_a_deficit_flag_recomputes_the_draft(
     assert_recomputed_from_current_data(release, before)
 
 
-def test_a_draft_whose_data_changed_quietly_is_not_called_ready(
+def test_a_draft_waiting_for_its_recomputation_is_not_called_ready(
+    release: Release, analyst: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Between the edit and the end of the recomputation (a busy or unreachable worker), the
+    draft is not listed as ready and not offered for submission."""
+    assert todo(analyst)["todo-to-submit"].count == 1
+    observation = first_observation(release)
+    client = signed_in(analyst)
+    url = reverse("admin:metrics_observation_change", args=[observation.pk])
+    data = change_form_data(client.get(url))
+    data.update(value=str(observation.value + 1), change_reason="Resubmitted")
+    data["score_still_holds"] = "on"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert client.post(url, data).status_code == 302
+    # The signal runs; the worker it queues waits for a commit this test never makes.
+    for callback in callbacks:
+        callback()
+
+    release.refresh_from_db()
+    assert release.computation == Release.Computation.QUEUED
+    assert "todo-to-submit" not in todo(analyst)
+    assert "being computed" in lifecycle.why_not(Action.SUBMIT, release, analyst)
+    review = client.get(reverse("admin:releases_release_review", args=[release.pk]))
+    assert reverse("admin:releases_release_transition", args=[release.pk, "submit"]) not in (
+        review.content.decode()
+    )
+
+
+def test_the_review_never_offers_submission_of_numbers_the_data_no_longer_gives(
     release: Release, analyst: Any
 ) -> None:
-    assert todo(analyst)["todo-to-submit"].count == 1
-    # A change no admin page made (a shell, a failed queue): the checksum no longer matches.
+    # A change no admin page made (a shell): the checksum no longer matches.
     Observation.objects.filter(pk=first_observation(release).pk).update(value=Decimal("0.01"))
-
-    items = todo(analyst)
-    assert "todo-to-submit" not in items
-    assert items["todo-stale"].count == 1
-    assert "recompute" in lifecycle.why_not(Action.SUBMIT, release, analyst)
     review = signed_in(analyst).get(reverse("admin:releases_release_review", args=[release.pk]))
     assert reverse("admin:releases_release_transition", args=[release.pk, "submit"]) not in (
         review.content.decode()
