@@ -39,7 +39,7 @@ def test_the_published_q4_download_matches_nhs_englands_file(client, real_nof):
 
     response = client.get("/league-tables/mental-health-community/2025-26-q4/league-table.csv")
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv"
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response.content == league_table_csv(release).encode("utf-8")
 
     published = LEAGUE_TABLE_FILE.read_bytes()
