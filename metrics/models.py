@@ -438,7 +438,7 @@ class Metric(FrameworkContent):
         if example is not None:
             raise ValidationError(
                 f"{outside.count()} stored values of {self.code} lie outside this range, e.g. "
-                f"{example.trust.ods_code} in {example.quarter}: {example.value.normalize()}. "
+                f"{example.trust.ods_code} in {example.quarter}: {written(example.value)}. "
                 "Correct the values first, or choose a range that holds them."
             )
 
@@ -980,11 +980,11 @@ class Observation(ReleaseInput):
         if self.value is not None and self.metric_id is not None:
             problem = self.metric.range_problem(self.value)
             if problem:
-                errors["value"] = f"{self.value.normalize()} is {problem}."
+                errors["value"] = f"{written(self.value)} is {problem}."
         if self.supplied_score is not None:
             problem = score_problem(self.supplied_score)
             if problem:
-                errors["supplied_score"] = f"{self.supplied_score.normalize()}: {problem}."
+                errors["supplied_score"] = f"{written(self.supplied_score)}: {problem}."
         if errors:
             raise ValidationError(errors)
 

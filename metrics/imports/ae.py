@@ -22,7 +22,9 @@ from metrics.imports.base import (
     KeyRegister,
     fit_decimal,
     parse_count,
+    plain,
     run_import,
+    too_large_to_store,
     with_columns,
 )
 from metrics.imports.supplied_scores import SuppliedScoreKept
@@ -100,11 +102,11 @@ def import_ae(
     A trust with no attendances (or no admissions) gets no value for that metric: skipped and
     counted. Rows for organisations that are not NHS trusts in the register (independent
     providers, UTCs, walk-in centres) and the TOTAL row are skipped and counted, not errors.
-    Non-numeric or negative counts and unreadable periods are invalid rows. The Observation's
-    reporting period names the month ("May 2026"): a later month of the same quarter replaces
-    it. A trust with attendances also gets them as a context measure (the month's attendances,
-    filed under the financial year: a later month replaces it). Raises ImportRejected if any
-    row is invalid.
+    Counts that are not whole numbers of 0 or more, or too large to be plausible (above
+    `COUNT_MAXIMUM`), and unreadable periods are invalid rows. The Observation's reporting
+    period names the month ("May 2026"): a later month of the same quarter replaces it. A trust
+    with attendances also gets them as a context measure (the month's attendances, filed under
+    the financial year: a later month replaces it). Raises ImportRejected if any row is invalid.
     """
 
     return run_import(ImportRun.Kind.AE, path, user, with_columns(AE_COLUMNS, _import_ae_rows), run)
@@ -124,6 +126,7 @@ def _import_ae_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
     if report.rejected:
         return
     value_field = Observation._meta.get_field("value")
+    measure_field = ContextMeasure._meta.get_field("value")
     observations = BulkUpsert(
         ctx,
         Observation,
@@ -185,11 +188,30 @@ def _import_ae_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
             results.append((AE_TWELVE_HOURS, HUNDRED * waits / Decimal(admissions)))
         else:
             report.skip(f"{AE_TWELVE_HOURS} not computed: no emergency admissions via A&E")
+        fitted: list[tuple[str, Decimal]] = []
         for code, value in results:
+            column = AE_WAITS_12_HOURS if code == AE_TWELVE_HOURS else AE_OVER_4_HOURS[0]
             problem = catalogue[code].range_problem(value)
+            stored = fit_decimal(value, value_field)
             if problem:
-                column = AE_WAITS_12_HOURS if code == AE_TWELVE_HOURS else AE_OVER_4_HOURS[0]
                 report.add_error(line, column, f"{value:.2f}", f"{code} would be {problem}")
+            elif stored is None:
+                report.add_error(
+                    line, column, f"{value:.2f}", f"{code} is {too_large_to_store(value_field)}"
+                )
+            else:
+                fitted.append((code, stored))
+        # Each count is below COUNT_MAXIMUM, so six of them fit a context measure; checked all
+        # the same, so that a wider count can never reach the database unchecked.
+        measure = fit_decimal(Decimal(attendances), measure_field)
+        if measure is None:
+            report.add_error(
+                line,
+                AE_ATTENDANCES[0],
+                plain(attendances),
+                f"the attendances add up to more than a context measure holds: "
+                f"{too_large_to_store(measure_field)}",
+            )
         if report.rejected:
             continue
         if attendances:
@@ -198,17 +220,17 @@ def _import_ae_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
                 {
                     "label": f"A&E attendances in {month_label}",
                     "unit": "attendances",
-                    "value": attendances,
+                    "value": measure,
                     "source": f"NHS England, A&E attendances and emergency admissions, "
                     f"{month_label}",
                 },
                 line,
             )
-        for code, value in results:
+        for code, value in fitted:
             observations.put(
                 (quarter_id, metrics[code], trust_id),
                 {
-                    "value": fit_decimal(value, value_field),
+                    "value": value,
                     "reporting_period": month_label,
                     "is_synthetic": False,
                 },

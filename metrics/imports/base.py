@@ -27,7 +27,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +36,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, models, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -355,7 +356,11 @@ def read_number(text: str) -> Decimal:
                 "write a decimal with a point (1.5)"
             )
         raise NotANumber("not a number")
-    return Decimal(cleaned.replace(",", ""))
+    try:
+        return Decimal(cleaned.replace(",", ""))
+    except InvalidOperation:
+        # An exponent beyond what any decimal can hold (1e99999999999999999999).
+        raise NotANumber("not a number that can be stored: its exponent is too large") from None
 
 
 def parse_decimal(text: str) -> Decimal | None:
@@ -366,15 +371,60 @@ def parse_decimal(text: str) -> Decimal | None:
         return None
 
 
-def parse_count(report: ImportReport, line: int, column: str, text: str) -> int | None:
-    """A count (a whole number of 0 or more, thousands in groups of three), else an error."""
+# The largest whole number an integer column holds on every database the portal runs on
+# (PostgreSQL's integer; SQLite would take more, but a file accepted in development must be
+# accepted in production). Counts in NHS files are far below it: no trust has two billion of
+# anything in a month or a year, so a larger count is a mistake in the file.
+INTEGER_RANGES = BaseDatabaseOperations.integer_field_ranges
+COUNT_MAXIMUM = INTEGER_RANGES["PositiveIntegerField"][1]
+
+
+def largest_whole_number(model_field: models.Field) -> int:
+    """The largest whole number `model_field` (an integer or decimal column) can store."""
+    if isinstance(model_field, models.DecimalField):
+        return 10 ** (model_field.max_digits - model_field.decimal_places) - 1
+    return INTEGER_RANGES[model_field.get_internal_type()][1]
+
+
+def plain(number: Decimal | int) -> str:
+    """A number as a person writes it: 500, 1,234,567 or 0.25, never 5E+2."""
+    if isinstance(number, int):
+        return f"{number:,}"
+    return format(number.normalize(), ",f")
+
+
+def parse_count(
+    report: ImportReport,
+    line: int,
+    column: str,
+    text: str,
+    model_field: models.Field | None = None,
+) -> int | None:
+    """A count (a whole number of 0 or more, thousands in groups of three), else an error.
+
+    A count must also be plausible and storable: at most COUNT_MAXIMUM, and at most what
+    `model_field`, the column it is stored in (if any), can hold. Checked before the number is
+    made an int, so a "1e999999" cell costs nothing.
+    """
+    shown = text.strip()
     try:
         number = read_number(text)
     except NotANumber as problem:
-        report.add_error(line, column, text.strip(), f"not a count: {problem}")
+        report.add_error(line, column, shown, f"not a count: {problem}")
         return None
     if number < 0 or number != number.to_integral_value():
-        report.add_error(line, column, text.strip(), "not a count (a whole number of 0 or more)")
+        report.add_error(line, column, shown, "not a count (a whole number of 0 or more)")
+        return None
+    maximum = COUNT_MAXIMUM
+    if model_field is not None:
+        maximum = min(maximum, largest_whole_number(model_field))
+    if number > maximum:
+        report.add_error(
+            line,
+            column,
+            shown,
+            f"not a plausible count: too large (a count may be at most {plain(maximum)})",
+        )
         return None
     return int(number)
 
@@ -391,6 +441,27 @@ def fit_decimal(number: Decimal, model_field: models.DecimalField) -> Decimal | 
         return None
     rounded = number.quantize(Decimal(1).scaleb(-model_field.decimal_places))
     return None if rounded.adjusted() >= integer_digits else rounded
+
+
+def too_large_to_store(model_field: models.DecimalField) -> str:
+    """The reason given for a number `fit_decimal` cannot store in `model_field`."""
+    digits = model_field.max_digits - model_field.decimal_places
+    return f"too large to store: the database keeps at most {digits} digits before the point"
+
+
+def storable_decimal(
+    report: ImportReport,
+    line: int,
+    column: str,
+    text: str,
+    number: Decimal,
+    model_field: models.DecimalField,
+) -> Decimal | None:
+    """`fit_decimal`, reporting the cell (as written) if its number is too large to store."""
+    fitted = fit_decimal(number, model_field)
+    if fitted is None:
+        report.add_error(line, column, text.strip(), too_large_to_store(model_field))
+    return fitted
 
 
 class KeyRegister:
@@ -876,6 +947,12 @@ def run_import(
     try:
         with transaction.atomic():
             process(ctx)
+            if report.rows_read == 0 and not report.rejected:
+                # A header and nothing under it (or blank lines): confirming it would import
+                # nothing and say it had, so it is refused like any other file in error.
+                report.add_error(
+                    1, FILE, "", f"{report.location} has no data rows: there is nothing to import"
+                )
             ctx.flush()
             if report.rejected:
                 transaction.set_rollback(True)

@@ -82,9 +82,10 @@ def import_complaints(
     organisations that are not trusts in the register (integrated care boards, independent
     providers, trusts since merged) are skipped and counted by KO41a's organisation type.
     Invalid rows: a year that is not a financial year, a count that is not a whole number of 0
-    or more, resolved complaints that are not the sum of upheld, partly upheld and not upheld,
-    subjects that do not add up to KO41a's own subject total, and the same organisation twice
-    in a year. Raises ImportRejected if any row is invalid.
+    or more or is larger than its column holds (`COUNT_MAXIMUM`), resolved complaints that are
+    not the sum of upheld, partly upheld and not upheld, subjects that do not add up to KO41a's
+    own subject total, and the same organisation twice in a year. Raises ImportRejected if any
+    row is invalid.
     """
 
     return run_import(
@@ -103,6 +104,9 @@ def _import_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
         line_field="source_line",
     )
     seen = KeyRegister()
+    model_field = ComplaintsYear._meta.get_field
+    stored_in = {name: model_field(field) for name, field in COUNTS.items()}
+    stored_in.update(dict.fromkeys((*SUBJECTS, SUBJECTS_TOTAL), model_field(COUNTS[NEW])))
     for line, fields in ctx.complete_rows(columns):
         code = fields[columns[CODE]].strip().upper()
         trust_id = trusts.get(code)
@@ -112,8 +116,10 @@ def _import_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
             continue
         errors_before = report.error_count
         year = _financial_year(ctx, line, fields[columns[YEAR]].strip())
+        # Each count is checked against the column it is stored in; the subjects, kept
+        # together in one JSON column, against the new complaints' column they break down.
         parsed = {
-            name: parse_count(report, line, name, fields[columns[name]])
+            name: parse_count(report, line, name, fields[columns[name]], stored_in[name])
             for name in (*COUNTS, *SUBJECTS, SUBJECTS_TOTAL)
         }
         counts = {name: number or 0 for name, number in parsed.items()}

@@ -21,9 +21,9 @@ from metrics.imports.base import (
     ImportReport,
     KeyRegister,
     NotANumber,
-    fit_decimal,
     read_number,
     run_import,
+    storable_decimal,
     with_columns,
 )
 from metrics.imports.supplied_scores import SuppliedScoreKept
@@ -92,11 +92,11 @@ def import_nof(
     * the outputs the portal derives itself (NOF_DERIVED) are skipped and counted.
 
     Invalid rows: a quarter not written "Q1 2025/26", a trust not in the register, a Metric_ID
-    not in the catalogue (metrics are never invented), a non-numeric value, the same trust,
-    Metric_ID and quarter twice, and a value that changes while its stored supplied score would
-    stay (the file must give the score too: `SuppliedScoreKept`). Quarters are created as the
-    file names them. Values are rounded to the places the database stores. Raises
-    ImportRejected if any row is invalid.
+    not in the catalogue (metrics are never invented), a non-numeric value or one too large to
+    store, the same trust, Metric_ID and quarter twice, and a value that changes while its
+    stored supplied score would stay (the file must give the score too: `SuppliedScoreKept`).
+    Quarters are created as the file names them. Values are rounded to the places the database
+    stores. Raises ImportRejected if any row is invalid.
     """
 
     return run_import(
@@ -226,9 +226,10 @@ def _import_nof_rows(ctx: ImportContext, columns: dict[str, int]) -> None:
         if problem:
             report.add_error(line, NOF_VALUE, text, f"{metric_code}: {problem}")
             continue
-        fitted = fit_decimal(number, value_field if kind == VALUE else score_field)
+        fitted = storable_decimal(
+            report, line, NOF_VALUE, text, number, value_field if kind == VALUE else score_field
+        )
         if fitted is None:
-            report.add_error(line, NOF_VALUE, text, "too large to store")
             continue
         if report.rejected:
             continue

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +31,11 @@ from metrics.imports.base import (
     KeyRegister,
     NotANumber,
     column_indexes,
-    fit_decimal,
     normalise_header,
+    parse_count,
     read_number,
     run_import,
+    storable_decimal,
 )
 from metrics.models import ImportRun
 from trusts.models import ContextMeasure, PeerGroup, Region, Trust
@@ -233,7 +235,9 @@ def import_trusts(
 
     ERIC creates and updates trusts (name, trust type, subtype, peer group, region) and stores
     context measures for `year` (default: the year in the file name, e.g. "eric-2024-25-..."
-    gives "2024/25"). An unknown trust type or region is an invalid row.
+    gives "2024/25"). An unknown trust type or region is an invalid row, and so is a context
+    measure that is not a count (sites, fires: a whole number of 0 or more) or an amount of
+    pounds spent (0 or more), or that is too large to store.
 
     etr.csv only updates trusts already in the register: name, region (from the national
     grouping code) and open/closed status (`closed_on` from the close date). It carries no
@@ -365,14 +369,8 @@ def _import_eric(ctx: ImportContext, year: str) -> None:
             text = fields[index].strip()
             value = None
             if text.casefold() not in NOT_APPLICABLE:
-                try:
-                    number = read_number(text.replace("£", ""))
-                except NotANumber as problem:
-                    report.add_error(line, header[index].strip(), text, str(problem))
-                    continue
-                value = fit_decimal(number, ContextMeasure._meta.get_field("value"))
+                value = _measure(report, line, header[index].strip(), text, unit)
                 if value is None:
-                    report.add_error(line, header[index].strip(), text, "too large to store")
                     continue
             values.append((key, {"label": label, "unit": unit, "value": value, "source": source}))
         if report.error_count > errors_before or report.rejected:
@@ -389,6 +387,32 @@ def _import_eric(ctx: ImportContext, year: str) -> None:
             },
             line,
         )
+
+
+# Context measures counted in whole things (sites, fires), and those that are money spent.
+COUNTED_UNITS = frozenset({"sites", "count"})
+MONEY = "£"
+
+
+def _measure(report: ImportReport, line: int, column: str, text: str, unit: str) -> Decimal | None:
+    """An ERIC context measure's value as stored, or None with the cell reported.
+
+    Sites and fires are counts: whole numbers of 0 or more. Capital investment is pounds spent,
+    never below 0. Each must fit the context measure's value column.
+    """
+    value_field = ContextMeasure._meta.get_field("value")
+    if unit in COUNTED_UNITS:
+        count = parse_count(report, line, column, text, value_field)
+        return None if count is None else Decimal(count)
+    try:
+        number = read_number(text.replace(MONEY, ""))
+    except NotANumber as problem:
+        report.add_error(line, column, text, str(problem))
+        return None
+    if unit == MONEY and number < 0:
+        report.add_error(line, column, text, "an amount spent cannot be below 0")
+        return None
+    return storable_decimal(report, line, column, text, number, value_field)
 
 
 def _import_etr(ctx: ImportContext) -> None:

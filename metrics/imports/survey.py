@@ -56,8 +56,9 @@ def import_patient_survey(
     One SurveySectionResult per survey, year, section and trust: the mean score, the 95%
     expected range and CQC's band. A section CQC marks "not applicable" (band 0, no score) is
     skipped and counted, as are trusts not in the register (trusts since merged). Invalid rows:
-    a score outside 0 to 10 or not a number, an expected range whose lower limit is above its
-    upper, a band other than 0 to 7, a band without a score, and the same trust twice. Raises
+    a score outside 0 to 10 or not a number, a respondent count that is not a whole number of 0
+    or more or too large to store, an expected range whose lower limit is above its upper, a
+    band other than 0 to 7, a band without a score, and the same trust twice. Raises
     ImportRejected if any row is invalid.
     """
 
@@ -112,7 +113,9 @@ def _import_rows(ctx: ImportContext, survey: str, year: str) -> None:
     if columns is None:
         return
     trusts = dict(Trust.objects.values_list("ods_code", "pk"))
+    # Scores run from 0 to 10 (checked in `_section`), so every one fits these columns.
     decimal_field = SurveySectionResult._meta.get_field("mean")
+    respondents_field = SurveySectionResult._meta.get_field("respondents")
     writer = BulkUpsert(
         ctx,
         SurveySectionResult,
@@ -137,7 +140,9 @@ def _import_rows(ctx: ImportContext, survey: str, year: str) -> None:
                 line, CODE, code, f"duplicate: this trust is already on line {earlier}"
             )
             continue
-        respondents = parse_count(report, line, RESPONDENTS, fields[columns[RESPONDENTS]])
+        respondents = parse_count(
+            report, line, RESPONDENTS, fields[columns[RESPONDENTS]], respondents_field
+        )
         for number in sections:
             result = _section(ctx, line, fields, columns, number)
             if result is None:

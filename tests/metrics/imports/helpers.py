@@ -122,3 +122,19 @@ def ods_copy(source: Path, target: Path, sheet: str, changes: dict[tuple[str, st
 def _cell_text(cell: str) -> str:
     match = re.search(r"<text:p>(.*?)</text:p>", cell)
     return match[1] if match else ""
+
+
+def ods_header_only(source: Path, target: Path, sheet: str) -> Path:
+    """A copy of an .ods workbook whose `sheet` keeps its header row and no data rows."""
+    with zipfile.ZipFile(source) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    content = members["content.xml"].decode("utf-8")
+    start = content.index(f'table:name="{sheet}"')
+    end = content.index("</table:table>", start)
+    header_end = ROW_PATTERN.search(content, start, end).end()
+    members["content.xml"] = (content[:header_end] + content[end:]).encode("utf-8")
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr("mimetype", members.pop("mimetype"), zipfile.ZIP_STORED)
+        for name, data in members.items():
+            archive.writestr(name, data, zipfile.ZIP_DEFLATED)
+    return target
