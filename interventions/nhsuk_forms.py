@@ -7,10 +7,15 @@ boxes) rather than a browser date picker whose format follows the browser's loca
 """
 
 import datetime
+import re
 from typing import Any
 
 from django import forms
 from django.forms.boundfield import BoundField
+
+# What each box of the date input may hold, in ASCII digits (the keypad NHS.UK asks for).
+_DAY_OR_MONTH = re.compile(r"[0-9]{1,2}")
+_YEAR = re.compile(r"[0-9]{4}")
 
 INPUT_CLASSES = {
     forms.Textarea: "nhsuk-textarea",
@@ -126,14 +131,19 @@ class NHSUKDateField(forms.Field):
         if missing:
             raise forms.ValidationError(f"{label} must include a {' and '.join(missing)}")
         day, month, year = parts
-        if not all(part.isdigit() for part in parts) or len(year) != 4:
+        # ASCII digits only: str.isdigit() also passes "²" and "٣", and a day or month of any
+        # length would reach datetime.date, which overflows (a 500) rather than refusing it.
+        if not (_DAY_OR_MONTH.fullmatch(day) and _DAY_OR_MONTH.fullmatch(month)):
+            raise forms.ValidationError(f"{label} must be a real date", code="invalid")
+        if not _YEAR.fullmatch(year):
             raise forms.ValidationError(
-                f"{label} must be a real date, with the year in four digits, like 15 3 2026"
+                f"{label} must be a real date, with the year in four digits, like 15 3 2026",
+                code="invalid",
             )
         try:
             return datetime.date(int(year), int(month), int(day))
-        except ValueError as error:
-            raise forms.ValidationError(f"{label} must be a real date") from error
+        except (ValueError, OverflowError) as error:
+            raise forms.ValidationError(f"{label} must be a real date", code="invalid") from error
 
     def widget_attrs(self, widget: Any) -> dict[str, Any]:
         return {}

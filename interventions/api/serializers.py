@@ -78,7 +78,20 @@ class FreedomGrantSerializer(serializers.ModelSerializer):
         ]
 
 
+class ISODateField(serializers.DateField):
+    """YYYY-MM-DD in ASCII digits, as the web form's boxes take them.
+
+    DRF's own parser also takes "٢٠٢٦-٠٣-١٥" (any Unicode digit), which the form refuses.
+    """
+
+    def to_internal_value(self, value: Any) -> datetime.date:
+        if isinstance(value, str) and not value.isascii():
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
 class ActionUpdateSerializer(serializers.ModelSerializer):
+    date = ISODateField(required=False)
     author = serializers.CharField(source="author.get_username", read_only=True)
     evidence_file = serializers.FileField(write_only=True, required=False)
     has_evidence_file = serializers.SerializerMethodField()

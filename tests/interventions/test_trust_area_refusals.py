@@ -1,0 +1,104 @@
+# ruff: noqa: F811  (the trust area fixtures are imported from its own tests)
+"""What the trust area refuses, it refuses with a page that says why, never a 500 or a bare 400."""
+
+import datetime
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from interventions.models import ActionUpdate
+from tests.interventions.test_trust_area import (  # noqa: F401  (fixtures)
+    board_client,
+    board_member,
+    private_media,
+    world,
+)
+
+pytestmark = pytest.mark.django_db
+HUGE = "99999999999999999999"
+INT64 = "9223372036854775807"
+
+# Which box, what is typed in it: each is a date nobody can have meant.
+UNREAL_DATE_PARTS = {
+    "huge day": ("day", HUGE),
+    "int64 day": ("day", INT64),
+    "huge month": ("month", HUGE),
+    "int64 month": ("month", INT64),
+    "huge year": ("year", HUGE),
+    "negative day": ("day", "-1"),
+    "negative month": ("month", "-12"),
+    "negative year": ("year", "-2026"),
+    "day 32": ("day", "32"),
+    "month 13": ("month", "13"),
+    "day 0": ("day", "0"),
+    "three-digit day": ("day", "015"),
+    "superscript day": ("day", "\u00b2"),
+    "arabic-indic month": ("month", "\u0663"),
+    "arabic-indic year": ("year", "\u0662\u0660\u0662\u0666"),
+    "fullwidth day": ("day", "\uff11"),
+    "day with a sign": ("day", "+1"),
+    "two-digit year": ("year", "26"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNREAL_DATE_PARTS))
+def test_it_refuses_a_progress_date_that_is_not_a_real_date(
+    board_client: Client, world: dict[str, Any], case: str
+) -> None:
+    part, typed = UNREAL_DATE_PARTS[case]
+    action = world["action_a"]
+    today = timezone.localdate()
+    data = {
+        "date_day": today.day,
+        "date_month": today.month,
+        "date_year": today.year,
+        "text": "Progress.",
+        f"date_{part}": typed,
+    }
+
+    response = board_client.post(reverse("trust_area:action", args=[action.pk]), data)
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "There is a problem" in body
+    assert '<a href="#id_date_day">Date of the progress must be a real date' in body
+    assert not ActionUpdate.objects.filter(action=action).exists()
+
+
+@pytest.mark.parametrize("date", ["2026-12-" + HUGE, "\u0662\u0660\u0662\u0666-01-05"])
+def test_the_api_refuses_the_same_unreal_dates(
+    board_client: Client, world: dict[str, Any], date: str
+) -> None:
+    action = world["action_a"]
+
+    response = board_client.post(
+        reverse("trust_area:api-action-updates", args=[action.pk]),
+        {"date": date, "text": "Progress."},
+    )
+
+    assert response.status_code == 400
+    assert "date" in response.json()
+    assert not ActionUpdate.objects.filter(action=action).exists()
+
+
+def test_a_date_in_ascii_digits_with_a_leading_zero_is_still_taken(
+    board_client: Client, world: dict[str, Any]
+) -> None:
+    action = world["action_a"]
+    day = timezone.localdate() - datetime.timedelta(days=1)
+
+    response = board_client.post(
+        reverse("trust_area:action", args=[action.pk]),
+        {
+            "date_day": f"{day.day:02d}",
+            "date_month": f" {day.month:02d} ",
+            "date_year": str(day.year),
+            "text": "Progress.",
+        },
+    )
+
+    assert response.status_code == 302
+    assert action.updates.get().date == day
