@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -34,6 +35,7 @@ from interventions.admin_filters import (
     ExitCriteriaFilter,
     PlanReviewFilter,
 )
+from interventions.evidence import validate_evidence_file, validate_progress_date
 from interventions.models import (
     ActionUpdate,
     CriterionEvaluation,
@@ -481,14 +483,73 @@ class SupportPlanAdmin(ReasonedAdmin):
 
 
 class ActionUpdateInline(admin.TabularInline):
+    """The action's progress so far, as a dated record: read, never rewritten.
+
+    Evidence files are linked through the trust area's permission-checked download (the media
+    storage is never served), and a file whose stored copy has gone says so instead of
+    linking to an error.
+    """
+
     model = ActionUpdate
     extra = 0
-    fields = ["date", "text", "author", "evidence_file", "evidence_link", "created_at"]
-    readonly_fields = ["author", "created_at"]
+    fields = ["date", "text", "author", "evidence", "evidence_link", "created_at"]
+    readonly_fields = fields
     can_delete = False
+    verbose_name_plural = "progress updates"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # added below, in NewActionUpdateInline
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # updates are a dated record: add, never rewrite
+
+    @admin.display(description="Evidence file")
+    def evidence(self, update: ActionUpdate) -> SafeString | str:
+        if not update.evidence_file:
+            return "–"
+        if update.evidence_size is None:
+            return format_html("{} (file no longer available)", update.evidence_name)
+        return format_html(
+            '<a href="{}" download>{}</a>',
+            reverse("trust_area:evidence", args=[update.pk]),
+            update.evidence_name,
+        )
+
+
+class NewActionUpdateForm(forms.ModelForm):
+    """The trust area's checks on a new update (interventions.evidence), for regulators too."""
+
+    evidence_link = forms.URLField(required=False, max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = ActionUpdate
+        fields = ["date", "text", "evidence_file", "evidence_link"]
+
+    def clean_date(self) -> datetime.date:
+        date = self.cleaned_data["date"]
+        validate_progress_date(date)
+        return date
+
+    def clean_evidence_file(self) -> Any:
+        file = self.cleaned_data.get("evidence_file")
+        if file:
+            validate_evidence_file(file)
+        return file
+
+
+class NewActionUpdateInline(admin.TabularInline):
+    """Where a regulator adds a progress update; existing ones are listed above."""
+
+    model = ActionUpdate
+    form = NewActionUpdateForm
+    extra = 0
+    fields = ["date", "text", "evidence_file", "evidence_link"]
+    can_delete = False
+    verbose_name = "new progress update"
+    verbose_name_plural = "add a progress update"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).none()
 
 
 @admin.register(SupportAction)
@@ -533,7 +594,7 @@ class SupportActionAdmin(ReasonedAdmin):
         "proposed_complete_at",
         "change_reason",
     ]
-    inlines = [ActionUpdateInline]
+    inlines = [ActionUpdateInline, NewActionUpdateInline]
     actions = [
         reason_action(support_services.confirm_action_complete, "Confirm complete"),
         reason_action(support_services.reject_action_complete, "Reject completion"),

@@ -178,16 +178,24 @@ def propose_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required(login_url=LOGIN_URL)
-def evidence(request: HttpRequest, pk: int) -> FileResponse:
-    """Evidence files are only ever served here, after the same check as the action itself."""
+def evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    """Evidence files are only ever served here, after the same check as the action itself.
+
+    A file whose stored copy has gone (a restore without the media, a removed upload) is a 410
+    page that says so, with the update it belonged to, rather than a 500.
+    """
     update = get_object_or_404(
-        ActionUpdate.objects.filter(action__in=SupportAction.objects.visible_to(request.user)),
+        ActionUpdate.objects.filter(
+            action__in=SupportAction.objects.visible_to(request.user)
+        ).select_related("action"),
         pk=pk,
     )
     if not update.evidence_file:
         raise Http404("This update has no evidence file.")
-    return FileResponse(
-        update.evidence_file.open("rb"),
-        as_attachment=True,
-        filename=update.evidence_file.name.rsplit("/", 1)[-1],
-    )
+    try:
+        stored = update.evidence_file.open("rb")
+    except OSError:
+        return render(
+            request, "interventions/evidence_missing.html", {"update": update}, status=410
+        )
+    return FileResponse(stored, as_attachment=True, filename=update.evidence_name)

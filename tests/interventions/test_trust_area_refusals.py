@@ -5,6 +5,7 @@ import datetime
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -102,3 +103,55 @@ def test_a_date_in_ascii_digits_with_a_leading_zero_is_still_taken(
 
     assert response.status_code == 302
     assert action.updates.get().date == day
+
+
+def _evidence_gone(update: ActionUpdate) -> None:
+    update.evidence_file.storage.delete(update.evidence_file.name)
+
+
+def test_an_evidence_file_whose_stored_copy_is_gone_is_not_linked_and_says_so(
+    board_client: Client, world: dict[str, Any], board_member: Any
+) -> None:
+    action = world["action_a"]
+    update = ActionUpdate.objects.create(
+        action=action,
+        text="Workforce plan",
+        author=board_member,
+        evidence_file=SimpleUploadedFile("workforce-plan.pdf", b"%PDF plan"),
+    )
+    download = reverse("trust_area:evidence", args=[update.pk])
+    _evidence_gone(update)
+
+    page = board_client.get(reverse("trust_area:action", args=[action.pk])).content.decode()
+    response = board_client.get(download)
+
+    assert "workforce-plan.pdf" in page and "file no longer available" in page
+    assert download not in page
+    assert response.status_code == 410
+    body = response.content.decode()
+    assert "This evidence file is no longer available" in body
+    assert "workforce-plan.pdf" in body
+    assert 'class="ta-bar"' in body  # the trust area's own layout
+
+
+def test_regulators_download_evidence_from_the_admin_through_the_checked_view(
+    world: dict[str, Any], approver: Any
+) -> None:
+    update = world["update_b"]
+    regulator = Client()
+    regulator.force_login(approver)
+    admin_page = reverse("admin:interventions_supportaction_change", args=[update.action_id])
+    download = reverse("trust_area:evidence", args=[update.pk])
+
+    page = regulator.get(admin_page).content.decode()
+    assert f'href="{download}"' in page
+    assert "/media/" not in page  # the storage itself is never served
+    fetched = regulator.get(download)
+    assert fetched.status_code == 200
+    assert b"".join(fetched.streaming_content) == b"%PDF B's evidence"
+
+    _evidence_gone(update)
+    page = regulator.get(admin_page).content.decode()
+    assert "b-board-paper.pdf (file no longer available)" in page
+    assert f'href="{download}"' not in page
+    assert regulator.get(download).status_code == 410
