@@ -143,13 +143,25 @@ def _action_page(
     form: ActionUpdateForm,
     complete_form: ProposeCompleteForm,
 ) -> HttpResponse:
+    """The action with the forms its state allows; a refusal of a form the page no longer
+    offers (the action finished, proposed or its plan closed meanwhile) is shown at the top,
+    since the form that would carry it is not drawn."""
+    refusals = []
+    for bound, why_not in (
+        (form, action.closed_to_progress()),
+        (complete_form, action.closed_to_proposal()),
+    ):
+        if bound.errors and why_not:
+            refusals.extend(bound.non_field_errors() or [why_not])
     context = {
         "action": _marked_overdue([action])[0],
         "plan": action.plan,
         "updates": action.updates.select_related("author"),
         "form": form,
         "complete_form": complete_form,
-        "can_contribute": action.plan.status == SupportPlan.Status.ACTIVE,
+        "offers_update": not action.closed_to_progress(),
+        "offers_complete": not action.closed_to_proposal(),
+        "refusals": list(dict.fromkeys(refusals)),
     }
     failed = form.errors or complete_form.errors
     return render(request, "interventions/action.html", context, status=400 if failed else 200)

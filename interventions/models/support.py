@@ -203,6 +203,25 @@ class SupportAction(models.Model):
     def is_overdue(self, today: datetime.date) -> bool:
         return self.status not in self.FINISHED_STATUSES and self.due_date < today
 
+    def closed_to_progress(self) -> str:
+        """Why nothing more can be reported on this action, or "" while it is open to it.
+
+        The one rule for every path that adds a progress update (the trust area's form and
+        API, the admin): a finished action, or any action of a plan that is not active, is a
+        closed record.
+        """
+        if self.status in self.FINISHED_STATUSES:
+            return "This action is already finished."
+        if self.plan.status != SupportPlan.Status.ACTIVE:
+            return "The plan is not active: its actions can no longer change."
+        return ""
+
+    def closed_to_proposal(self) -> str:
+        """Why the trust cannot propose this action complete now, or "" if it can."""
+        if self.proposed_complete and not self.closed_to_progress():
+            return "This action has already been proposed as complete."
+        return self.closed_to_progress()
+
 
 EVIDENCE_EXTENSIONS = [
     "pdf",
@@ -278,6 +297,13 @@ class ActionUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date}: {self.text[:60]}"
+
+    def clean(self) -> None:
+        # A new update only: the history of a finished action stays as it was.
+        if self._state.adding and self.action_id is not None:
+            refusal = self.action.closed_to_progress()
+            if refusal:
+                raise ValidationError(refusal)
 
     @property
     def evidence_name(self) -> str:

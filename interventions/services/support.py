@@ -480,6 +480,9 @@ def add_action_update(
         raise InterventionError(" ".join(refusal.messages)) from refusal
     with transaction.atomic():
         action = _locked_action_for_contributor(action, author)
+        refusal = action.closed_to_progress()
+        if refusal:
+            raise InterventionError(refusal)
         update = ActionUpdate(
             action=action,
             date=date or timezone.localdate(),
@@ -508,10 +511,9 @@ def propose_action_complete(action: SupportAction, user: Any, note: str) -> Supp
     note = require_reason(note)
     with transaction.atomic():
         action = _locked_action_for_contributor(action, user)
-        if action.status in SupportAction.FINISHED_STATUSES:
-            raise InterventionError("This action is already finished.")
-        if action.proposed_complete:
-            raise InterventionError("This action has already been proposed as complete.")
+        refusal = action.closed_to_proposal()
+        if refusal:
+            raise InterventionError(refusal)
         action.proposed_complete = True
         action.proposed_complete_at = timezone.now()
         action.proposed_complete_by = user

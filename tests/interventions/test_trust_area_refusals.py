@@ -2,15 +2,19 @@
 """What the trust area refuses, it refuses with a page that says why, never a 500 or a bare 400."""
 
 import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from interventions.models import ActionUpdate
+from interventions.models import ActionUpdate, SupportAction, SupportPlan
+from interventions.services import InterventionError, support
 from tests.interventions.test_trust_area import (  # noqa: F401  (fixtures)
     board_client,
     board_member,
@@ -155,3 +159,125 @@ def test_regulators_download_evidence_from_the_admin_through_the_checked_view(
     assert "b-board-paper.pdf (file no longer available)" in page
     assert f'href="{download}"' not in page
     assert regulator.get(download).status_code == 410
+
+
+def _finish(action: SupportAction, plan: SupportPlan, how: str) -> None:
+    if how == "closed plan":
+        SupportPlan.objects.filter(pk=plan.pk).update(status=SupportPlan.Status.CLOSED)
+    else:
+        SupportAction.objects.filter(pk=action.pk).update(status=how)
+
+
+CLOSED_TO_PROGRESS = {
+    SupportAction.Status.COMPLETE: "This action is already finished.",
+    SupportAction.Status.CANCELLED: "This action is already finished.",
+    "closed plan": "The plan is not active: its actions can no longer change.",
+}
+
+
+@pytest.mark.parametrize("how", list(CLOSED_TO_PROGRESS))
+def test_no_progress_can_be_added_to_a_finished_action_by_any_path(
+    board_client: Client,
+    world: dict[str, Any],
+    approver: Any,
+    how: str,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    action, plan = world["action_a"], world["plan_a"]
+    _finish(action, plan, how)
+    reason = CLOSED_TO_PROGRESS[how]
+    today = timezone.localdate()
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api = board_client.post(
+            reverse("trust_area:api-action-updates", args=[action.pk]),
+            {"text": "Late news.", "evidence_file": SimpleUploadedFile("late.pdf", b"%PDF x")},
+        )
+        form = board_client.post(
+            reverse("trust_area:action", args=[action.pk]),
+            {
+                "date_day": today.day,
+                "date_month": today.month,
+                "date_year": today.year,
+                "text": "Late news.",
+                "evidence_file": SimpleUploadedFile("late.pdf", b"%PDF x"),
+            },
+        )
+        with pytest.raises(InterventionError, match=reason):
+            support.add_action_update(action, approver, "A regulator's late note.")
+
+    assert api.status_code == 400 and reason in api.json()["detail"]
+    assert form.status_code == 400
+    assert reason in form.content.decode()  # said at the top: the form is not drawn
+    assert "Add a progress update" not in form.content.decode()
+    assert not ActionUpdate.objects.filter(action=action).exists()
+    assert mail.outbox == []
+    assert not (Path(settings.MEDIA_ROOT) / "evidence").exists() or not any(
+        (Path(settings.MEDIA_ROOT) / "evidence").rglob("late*")
+    )
+
+
+def test_the_admin_refuses_a_progress_update_on_a_finished_action(
+    world: dict[str, Any], approver: Any
+) -> None:
+    action = world["action_a"]
+    _finish(action, world["plan_a"], SupportAction.Status.COMPLETE)
+    regulator = Client()
+    regulator.force_login(approver)
+    url = reverse("admin:interventions_supportaction_change", args=[action.pk])
+    form = regulator.get(url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if name in form.fields and value is not None
+    }
+    data.update(
+        {
+            "change_reason": "Late note",
+            "updates-TOTAL_FORMS": "0",
+            "updates-INITIAL_FORMS": "0",
+            "updates-2-TOTAL_FORMS": "1",
+            "updates-2-INITIAL_FORMS": "0",
+            "updates-2-0-date": timezone.localdate().isoformat(),
+            "updates-2-0-text": "A regulator's late note.",
+        }
+    )
+
+    response = regulator.post(url, data)
+
+    assert response.status_code == 200
+    assert "This action is already finished." in response.content.decode()
+    assert not ActionUpdate.objects.filter(action=action).exists()
+
+
+def test_proposing_complete_twice_says_why_it_is_refused(
+    board_client: Client, world: dict[str, Any]
+) -> None:
+    action = world["action_a"]
+    url = reverse("trust_area:propose-complete", args=[action.pk])
+    assert board_client.post(url, {"note": "Done."}).status_code == 302
+
+    again = board_client.post(url, {"note": "Done, really."})
+    empty = board_client.post(url, {})
+
+    for response in (again, empty):
+        assert response.status_code == 400
+        body = response.content.decode()
+        assert "There is a problem" in body
+        assert "This action has already been proposed as complete." in body
+    assert action.updates.filter(proposes_complete=True).count() == 1
+
+
+def test_proposing_a_finished_action_complete_says_why_it_is_refused(
+    board_client: Client, world: dict[str, Any]
+) -> None:
+    action = world["action_a"]
+    _finish(action, world["plan_a"], SupportAction.Status.COMPLETE)
+
+    response = board_client.post(
+        reverse("trust_area:propose-complete", args=[action.pk]), {"note": "Done."}
+    )
+
+    assert response.status_code == 400
+    assert "This action is already finished." in response.content.decode()
