@@ -279,6 +279,15 @@ class FreedomGrantAdmin(ReasonedAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # grants are proposed from a published table, never typed in
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        """Once a grant is decided, its terms are part of the decision: only someone who may
+        decide changes them (with a reason, in the history); anyone may shape a proposal."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        decided = obj is not None and obj.status != FreedomGrant.Status.PROPOSED
+        if decided and not self.has_decide_permission(request):
+            readonly += ["conditions", "start", "review_date"]
+        return readonly
+
     @admin.display(description="Status", ordering="status")
     def status_tag(self, grant: FreedomGrant) -> SafeString:
         return tag(grant.status, grant.get_status_display())

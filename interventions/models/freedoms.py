@@ -1,9 +1,11 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from interventions.models.access import BoardScopedQuerySet
+from interventions.models.dates import planning_date_error
 from trusts.models import Trust
 
 
@@ -89,3 +91,33 @@ class FreedomGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.freedom_type} for {self.trust.ods_code} ({self.get_status_display()})"
+
+    def clean(self) -> None:
+        errors = self.date_errors()
+        if errors:
+            raise ValidationError(errors)
+
+    def date_errors(self) -> dict[str, str]:
+        """Start and review date within the planning window, and the review after the start.
+
+        Checked by the admin's form and by the transitions that set the dates, alike.
+        """
+        if self.earned_by_id is None:
+            return {}
+        not_before = self.earned_by.quarter.start_date
+        errors = {}
+        if self.start is not None and (
+            problem := planning_date_error(self.start, not_before=not_before, what="Start")
+        ):
+            errors["start"] = problem
+        if self.review_date is not None:
+            if problem := planning_date_error(
+                self.review_date, not_before=not_before, what="Review date"
+            ):
+                errors["review_date"] = problem
+            elif self.start is not None and self.review_date <= self.start:
+                errors["review_date"] = (
+                    f"Review date ({self.review_date:%-d %B %Y}) must be after the start "
+                    f"({self.start:%-d %B %Y})."
+                )
+        return errors

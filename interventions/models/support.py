@@ -11,6 +11,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from interventions.models.access import BoardScopedQuerySet
+from interventions.models.dates import planning_date_error
 from trusts.models import Trust
 
 
@@ -130,6 +131,16 @@ class SupportPlan(models.Model):
     def __str__(self) -> str:
         return f"{self.get_level_display()} for {self.trust.ods_code} ({self.get_status_display()})"
 
+    def clean(self) -> None:
+        if self.review_date is not None and self.triggered_by_id is not None:
+            problem = planning_date_error(
+                self.review_date,
+                not_before=self.triggered_by.quarter.start_date,
+                what="Review date",
+            )
+            if problem:
+                raise ValidationError({"review_date": problem})
+
 
 class SupportActionQuerySet(models.QuerySet["SupportAction"]):
     def open(self) -> "SupportActionQuerySet":
@@ -199,6 +210,16 @@ class SupportAction(models.Model):
 
     def __str__(self) -> str:
         return self.description[:80]
+
+    def clean(self) -> None:
+        if self.due_date is not None and self.plan_id is not None:
+            problem = planning_date_error(
+                self.due_date,
+                not_before=self.plan.triggered_by.quarter.start_date,
+                what="Due date",
+            )
+            if problem:
+                raise ValidationError({"due_date": problem})
 
     def is_overdue(self, today: datetime.date) -> bool:
         return self.status not in self.FINISHED_STATUSES and self.due_date < today

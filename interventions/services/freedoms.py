@@ -138,6 +138,12 @@ def _locked(grant: FreedomGrant) -> FreedomGrant:
     return FreedomGrant.objects.select_for_update().get(pk=grant.pk)
 
 
+def _refuse_bad_dates(grant: FreedomGrant) -> None:
+    errors = grant.date_errors()
+    if errors:
+        raise InterventionError(" ".join(errors.values()))
+
+
 def confirm_grant(
     grant: FreedomGrant,
     user: Any,
@@ -159,6 +165,7 @@ def confirm_grant(
         if conditions is not None:
             grant.conditions = conditions
             fields.append("conditions")
+        _refuse_bad_dates(grant)
         save_transition(grant, user=user, reason=reason, update_fields=fields)
     return grant
 
@@ -199,6 +206,7 @@ def keep_grant(
         if review_date is not None:
             grant.review_date = review_date
             fields.append("review_date")
+        _refuse_bad_dates(grant)
         save_transition(grant, user=user, reason=reason, update_fields=fields)
     return grant
 
