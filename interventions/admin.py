@@ -35,7 +35,11 @@ from interventions.admin_filters import (
     ExitCriteriaFilter,
     PlanReviewFilter,
 )
-from interventions.evidence import validate_evidence_file, validate_progress_date
+from interventions.evidence import (
+    evidence_link_field,
+    validate_evidence_file,
+    validate_progress_date,
+)
 from interventions.models import (
     ActionUpdate,
     CriterionEvaluation,
@@ -528,7 +532,7 @@ class ActionUpdateInline(admin.TabularInline):
 class NewActionUpdateForm(forms.ModelForm):
     """The trust area's checks on a new update (interventions.evidence), for regulators too."""
 
-    evidence_link = forms.URLField(required=False, max_length=500, assume_scheme="https")
+    evidence_link = evidence_link_field()
 
     class Meta:
         model = ActionUpdate

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -92,7 +94,66 @@ def _first_bytes(file: Any) -> bytes:
     return start if isinstance(start, bytes) else start.encode()
 
 
+# What a browser sniffing a file takes for HTML or XML when it begins with it (the WHATWG MIME
+# sniffing rules, after a byte order mark and white space), each ending at a space or ">".
+_HTML_OPENINGS = (
+    b"<!doctype html",
+    b"<html",
+    b"<head",
+    b"<script",
+    b"<iframe",
+    b"<h1",
+    b"<div",
+    b"<font",
+    b"<table",
+    b"<a",
+    b"<style",
+    b"<title",
+    b"<b",
+    b"<body",
+    b"<br",
+    b"<p",
+    b"<!--",
+)
+_TAG_ENDS = b" \t\n\x0c\r>/"
+# Elements that run script or load another document wherever in the text they stand.
+_ACTIVE_TAG = re.compile(
+    rb"<\s*(script|html|body|iframe|frame|object|embed|svg|math|meta|link|base|form|img)"
+    rb"[\s/>]",
+    re.IGNORECASE,
+)
+_BYTE_ORDER_MARKS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
 def _is_markup(start: bytes) -> bool:
-    """HTML or SVG passed off as text: a browser opening it would run its script."""
-    head = start.lstrip().lower()
-    return head.startswith((b"<!doctype", b"<html", b"<svg", b"<?xml", b"<script"))
+    """HTML, SVG or XML passed off as text: a browser opening it could run its script.
+
+    A byte order mark or a leading comment does not hide it, nor an event handler on <body>.
+    """
+    head = start
+    for mark in _BYTE_ORDER_MARKS:
+        head = head.removeprefix(mark)
+    head = head.lstrip(b" \t\n\x0c\r").lower()
+    if head.startswith((b"<?xml", b"<svg")):
+        return True
+    for opening in _HTML_OPENINGS:
+        after = head[len(opening) : len(opening) + 1]
+        if head.startswith(opening) and (opening == b"<!--" or after == b"" or after in _TAG_ENDS):
+            return True
+    return _ACTIVE_TAG.search(start) is not None
+
+
+def evidence_link_field() -> forms.URLField:
+    """The one definition of an evidence link: "www.example.org" is read as https://..."""
+    return forms.URLField(
+        label="Or a link to the evidence (optional)",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text="For example, https://www.example-trust.nhs.uk/board-papers",
+    )
+
+
+def clean_evidence_link(value: str) -> str:
+    """The link as the web form stores it, for the API and the admin to store it the same."""
+    return evidence_link_field().clean(value)

@@ -4,7 +4,11 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from interventions.evidence import validate_evidence_file, validate_progress_date
+from interventions.evidence import (
+    evidence_link_field,
+    validate_evidence_file,
+    validate_progress_date,
+)
 from interventions.models import ActionUpdate
 from interventions.nhsuk_forms import NHSUKBoundField, NHSUKDateField, NHSUKForm, NHSUKModelForm
 
@@ -29,13 +33,7 @@ class ActionUpdateForm(NHSUKModelForm):
         error_messages={"required": "Enter the date of the progress"},
     )
     # Declared rather than generated from the model, to say links are https unless written out.
-    evidence_link = forms.URLField(
-        label="Or a link to the evidence (optional)",
-        required=False,
-        max_length=500,
-        assume_scheme="https",
-        help_text="For example, https://www.example-trust.nhs.uk/board-papers",
-    )
+    evidence_link = evidence_link_field()
 
     class Meta:
         model = ActionUpdate

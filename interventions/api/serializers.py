@@ -3,7 +3,11 @@ from typing import Any
 
 from rest_framework import serializers
 
-from interventions.evidence import validate_evidence_file, validate_progress_date
+from interventions.evidence import (
+    clean_evidence_link,
+    validate_evidence_file,
+    validate_progress_date,
+)
 from interventions.models import (
     ActionUpdate,
     CriterionEvaluation,
@@ -94,6 +98,8 @@ class ActionUpdateSerializer(serializers.ModelSerializer):
     date = ISODateField(required=False)
     author = serializers.CharField(source="author.get_username", read_only=True)
     evidence_file = serializers.FileField(write_only=True, required=False)
+    # Checked as the web form checks it (clean_evidence_link), not by DRF's stricter URLField.
+    evidence_link = serializers.CharField(required=False, allow_blank=True, max_length=500)
     has_evidence_file = serializers.SerializerMethodField()
 
     class Meta:
@@ -122,6 +128,9 @@ class ActionUpdateSerializer(serializers.ModelSerializer):
     def validate_evidence_file(self, file: Any) -> Any:
         validate_evidence_file(file)
         return file
+
+    def validate_evidence_link(self, link: str) -> str:
+        return clean_evidence_link(link)
 
 
 class SupportActionSerializer(serializers.ModelSerializer):

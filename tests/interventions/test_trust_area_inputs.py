@@ -46,6 +46,23 @@ BAD_FILES = {
     "exe renamed pdf": ("minutes.pdf", b"MZ\x90\x00" + bytes(100), "does not contain"),
     "html renamed txt": ("notes.txt", b"<!DOCTYPE html><script>x</script>", "not plain text"),
     "binary renamed csv": ("data.csv", b"a,b\n\x00\x01\x02", "not plain text"),
+    "html behind a byte order mark": (
+        "notes.txt",
+        b"\xef\xbb\xbf<html><script>alert(1)</script></html>",
+        "not plain text",
+    ),
+    "html behind a comment": ("notes.txt", b"<!-- c --><html><script>x</script>", "not plain"),
+    "body with a handler": ("notes.txt", b"<body onload=alert(1)>Minutes", "not plain text"),
+    "script further down a csv": (
+        "data.csv",
+        b"trust,score\nT001,<script>alert(1)</script>\n",
+        "not plain text",
+    ),
+    "image with a handler in text": (
+        "notes.txt",
+        b"Minutes of the board\n<img src=x onerror=alert(1)>",
+        "not plain text",
+    ),
     "zip renamed docx is fine, png renamed docx is not": (
         "report.docx",
         b"\x89PNG\r\n\x1a\n" + bytes(50),
@@ -212,3 +229,41 @@ def test_the_demo_board_account_is_not_staff(db: None) -> None:
 
     users = dict(get_user_model().objects.values_list("username", "is_staff"))
     assert users == {"board": False, "analyst": True, "approver": True}
+
+
+@pytest.mark.parametrize("via", ["api", "form"])
+@pytest.mark.parametrize(
+    "content", [b"Waiting list < 18 weeks for 92% > target", b"\xef\xbb\xbfa<b, b>c\n1,2\n"]
+)
+def test_the_form_and_the_api_take_plain_text_with_angle_brackets(
+    board_client: Client, world: dict[str, Any], via: str, content: bytes
+) -> None:
+    action = world["action_a"]
+    send = post_api if via == "api" else post_form
+    response = send(
+        board_client,
+        action,
+        {
+            "date": timezone.localdate().isoformat(),
+            "text": "Figures attached.",
+            "evidence_file": SimpleUploadedFile("figures.txt", content),
+        },
+    )
+    assert response.status_code == (201 if via == "api" else 302)
+
+
+@pytest.mark.parametrize("via", ["api", "form"])
+def test_the_form_and_the_api_read_a_link_without_a_scheme_alike(
+    board_client: Client, world: dict[str, Any], via: str
+) -> None:
+    action = world["action_a"]
+    send = post_api if via == "api" else post_form
+    data = {"date": timezone.localdate().isoformat(), "text": "Board papers."}
+
+    taken = send(board_client, action, {**data, "evidence_link": "www.example.com/papers"})
+    refused = send(board_client, action, {**data, "evidence_link": "javascript:alert(1)"})
+
+    assert taken.status_code == (201 if via == "api" else 302)
+    assert action.updates.get().evidence_link == "https://www.example.com/papers"
+    assert "evidence_link" in errors_of(refused, via)
+    assert action.updates.count() == 1
