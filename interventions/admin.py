@@ -35,11 +35,7 @@ from interventions.admin_filters import (
     ExitCriteriaFilter,
     PlanReviewFilter,
 )
-from interventions.evidence import (
-    evidence_link_field,
-    validate_evidence_file,
-    validate_progress_date,
-)
+from interventions.evidence import ProgressUpdateChecks, evidence_link_field
 from interventions.models import (
     ActionUpdate,
     CriterionEvaluation,
@@ -529,7 +525,7 @@ class ActionUpdateInline(admin.TabularInline):
         )
 
 
-class NewActionUpdateForm(forms.ModelForm):
+class NewActionUpdateForm(ProgressUpdateChecks, forms.ModelForm):
     """The trust area's checks on a new update (interventions.evidence), for regulators too."""
 
     evidence_link = evidence_link_field()
@@ -537,17 +533,6 @@ class NewActionUpdateForm(forms.ModelForm):
     class Meta:
         model = ActionUpdate
         fields = ["date", "text", "evidence_file", "evidence_link"]
-
-    def clean_date(self) -> datetime.date:
-        date = self.cleaned_data["date"]
-        validate_progress_date(date)
-        return date
-
-    def clean_evidence_file(self) -> Any:
-        file = self.cleaned_data.get("evidence_file")
-        if file:
-            validate_evidence_file(file)
-        return file
 
 
 class NewActionUpdateInline(admin.TabularInline):

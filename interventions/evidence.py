@@ -157,3 +157,21 @@ def evidence_link_field() -> forms.URLField:
 def clean_evidence_link(value: str) -> str:
     """The link as the web form stores it, for the API and the admin to store it the same."""
     return evidence_link_field().clean(value)
+
+
+class ProgressUpdateChecks:
+    """The checks of every form that adds a progress update, the trust area's and the
+    regulators' in the admin alike: a real date no later than today, and a safe evidence file."""
+
+    cleaned_data: dict[str, Any]
+
+    def clean_date(self) -> datetime.date:
+        date = self.cleaned_data["date"]
+        validate_progress_date(date)
+        return date
+
+    def clean_evidence_file(self) -> Any:
+        file = self.cleaned_data.get("evidence_file")
+        if file:
+            validate_evidence_file(file)
+        return file

@@ -1,14 +1,7 @@
-import datetime
-from typing import Any
-
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from interventions.evidence import (
-    evidence_link_field,
-    validate_evidence_file,
-    validate_progress_date,
-)
+from interventions.evidence import ProgressUpdateChecks, evidence_link_field
 from interventions.models import ActionUpdate
 from interventions.nhsuk_forms import NHSUKBoundField, NHSUKDateField, NHSUKForm, NHSUKModelForm
 
@@ -24,7 +17,7 @@ class SignInForm(AuthenticationForm):
     }
 
 
-class ActionUpdateForm(NHSUKModelForm):
+class ActionUpdateForm(ProgressUpdateChecks, NHSUKModelForm):
     """What a board member may add to an action: a dated note with evidence, nothing else."""
 
     date = NHSUKDateField(
@@ -48,17 +41,6 @@ class ActionUpdateForm(NHSUKModelForm):
         }
         error_messages = {"text": {"required": "Say what has happened"}}
         widgets = {"text": forms.Textarea(attrs={"rows": 5})}
-
-    def clean_date(self) -> datetime.date:
-        date = self.cleaned_data["date"]
-        validate_progress_date(date)
-        return date
-
-    def clean_evidence_file(self) -> Any:
-        file = self.cleaned_data.get("evidence_file")
-        if file:
-            validate_evidence_file(file)
-        return file
 
 
 class ProposeCompleteForm(NHSUKForm):
