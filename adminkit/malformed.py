@@ -1,8 +1,9 @@
 """Ids in an admin request that no row could have are answered 404 or 400, never 500.
 
 Django's own change, delete and history pages read a bad id as "no such row", but two paths
-hand the raw text straight to the database: simple-history's page of one earlier version
-(``/admin/<app>/<model>/<id>/history/abc/`` asked PostgreSQL for history_id "abc", a
+hand the raw text straight to the database: simple-history's history pages (a row's list of
+versions, ``/admin/<app>/<model>/abc/history/``, and one earlier version,
+``/admin/<app>/<model>/<id>/history/abc/``, asked the database for id or history_id "abc", a
 ValueError) and the rows ticked on a list for an action (``_selected_action=abc`` the same, and
 ``99999999999999999999999`` an OverflowError on SQLite). Every ModelAdmin of every app is
 reached through the admin site, so the ids are checked here, once, against the very field
@@ -24,6 +25,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from adminkit.refusals import refusal_page
 
 HISTORY_VERSION_SUFFIX = "_simple_history"
+HISTORY_SUFFIX = "_history"
 CHANGELIST_SUFFIX = "_changelist"
 # Past this many characters no id of any kind is plausible; also bounds what is echoed back.
 MAX_SHOWN = 40
@@ -81,13 +83,16 @@ class RefuseMalformedAdminIds:
     ) -> HttpResponse | None:
         match = getattr(request, "resolver_match", None)
         url_name = getattr(match, "url_name", None) or ""
-        if not url_name.endswith((HISTORY_VERSION_SUFFIX, CHANGELIST_SUFFIX)):
+        if not url_name.endswith((HISTORY_VERSION_SUFFIX, HISTORY_SUFFIX, CHANGELIST_SUFFIX)):
             return None
         model_admin = model_admin_of(view_func)
         if model_admin is None:
             return None
         if url_name.endswith(HISTORY_VERSION_SUFFIX):
             self._check_history_version(model_admin, view_args, view_kwargs)
+            return None
+        if url_name.endswith(HISTORY_SUFFIX):
+            self._check_object_id(model_admin, view_kwargs.get("object_id", view_args[:1]))
             return None
         if request.method == "POST" and "action" in request.POST:
             return self._check_selection(request, model_admin)
@@ -99,9 +104,8 @@ class RefuseMalformedAdminIds:
         """An earlier version's page names the row and the version: both must be ids."""
         object_id = kwargs.get("object_id", args[0] if args else "")
         version_id = kwargs.get("version_id", args[1] if len(args) > 1 else "")
+        self._check_object_id(model_admin, object_id)
         opts = model_admin.model._meta
-        if not is_readable_key(opts.pk, str(object_id)):
-            raise Http404(f"There is no {opts.verbose_name} with the id “{_shown(object_id)}”.")
         manager = getattr(opts, "simple_history_manager_attribute", None)
         if manager is None:
             return
@@ -111,6 +115,14 @@ class RefuseMalformedAdminIds:
                 f"There is no version “{_shown(version_id)}” of this {opts.verbose_name}: "
                 "versions are numbered; pick one from its history page."
             )
+
+    @staticmethod
+    def _check_object_id(model_admin: admin.ModelAdmin, object_id: Any) -> None:
+        if isinstance(object_id, tuple):  # from positional arguments: the first, if any
+            object_id = object_id[0] if object_id else ""
+        opts = model_admin.model._meta
+        if not is_readable_key(opts.pk, str(object_id)):
+            raise Http404(f"There is no {opts.verbose_name} with the id “{_shown(object_id)}”.")
 
     def _check_selection(
         self, request: HttpRequest, model_admin: admin.ModelAdmin

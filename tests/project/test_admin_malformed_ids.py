@@ -39,6 +39,8 @@ def test_it_answers_404_for_a_history_version_that_is_not_a_number(
 ) -> None:
     assert superuser_client.get(admin_path(model, "simple_history", 1, bad)).status_code == 404
     assert superuser_client.get(admin_path(model, "simple_history", bad, 1)).status_code == 404
+    # The row's list of versions too.
+    assert superuser_client.get(admin_path(model, "history", bad)).status_code == 404
 
 
 def action_names(model: Any, user: Any) -> list[str]:
