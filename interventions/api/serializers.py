@@ -117,7 +117,8 @@ class ActionUpdateSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "author", "created_at"]
 
     def get_has_evidence_file(self, update: ActionUpdate) -> bool:
-        return bool(update.evidence_file)
+        """Whether the file can be downloaded: one whose stored copy has gone is not there."""
+        return update.evidence_size is not None
 
     # The web form's own checks (interventions.evidence), so the API accepts exactly what the
     # form accepts.

@@ -136,6 +136,10 @@ def test_an_evidence_file_whose_stored_copy_is_gone_is_not_linked_and_says_so(
     assert "This evidence file is no longer available" in body
     assert "workforce-plan.pdf" in body
     assert 'class="ta-bar"' in body  # the trust area's own layout
+    listed = board_client.get(f"/trust-area/api/actions/{action.pk}/updates/").json()
+    entries = listed["results"] if isinstance(listed, dict) else listed
+    (gone,) = [entry for entry in entries if entry["id"] == update.pk]
+    assert gone["has_evidence_file"] is False  # the API says what the page says
 
 
 def test_regulators_download_evidence_from_the_admin_through_the_checked_view(
