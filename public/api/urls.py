@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from public.api import views
+from public.views.methods import read_only
 
 app_name = "api"
 
@@ -45,8 +46,12 @@ urlpatterns = [
     # docs work under the Content-Security-Policy.
     path(
         "docs/",
-        SpectacularSwaggerSplitView.as_view(
-            url_name="api:schema", template_name="public/api_docs.html"
+        # Read only, as every public page: DRF's OPTIONS answer needs a template this page
+        # has not got (a 500).
+        read_only(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="api:schema", template_name="public/api_docs.html"
+            )
         ),
         name="docs",
     ),

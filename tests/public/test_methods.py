@@ -38,3 +38,13 @@ def test_it_answers_options_with_allow_and_no_body(strict_client, published, rou
     assert response.status_code == 200
     assert response["Allow"] == "GET, HEAD"
     assert response.content == b""
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [route for route in ROUTES if route.namespace == "api"], ids=str)
+def test_every_api_address_answers_options_without_a_server_error(strict_client, published, route):
+    """The API's own views answer OPTIONS with DRF's description; its docs page, which has no
+    such description, with the Allow list. Never a 500."""
+    response = strict_client.options(url_for(route, published))
+    assert response.status_code == 200, (str(route), response.status_code)
+    assert "GET" in response["Allow"]
