@@ -193,3 +193,39 @@ def test_reverting_an_observation_to_an_earlier_version_recomputes_the_draft(
     observation.refresh_from_db()
     assert observation.value == version.value
     assert_recomputed_from_current_data(release, before)
+
+
+def test_moving_a_trust_to_another_peer_group_recomputes_the_draft(
+    release: Release, analyst: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The draft's table loses the trust at once, not at the beat's next check."""
+    from trusts.models import PeerGroup, Trust
+
+    before = release.input_checksum
+    rows_before = release.trust_results.count()
+    moved = Trust.objects.get(pk=release.trust_results.values_list("trust_id", flat=True)[0])
+    elsewhere = PeerGroup.objects.exclude(pk=release.peer_group_id).first()
+    client = signed_in(analyst)
+    url = reverse("admin:trusts_trust_change", args=[moved.pk])
+    data = change_form_data(client.get(url))
+    data.update(peer_group=str(elsewhere.pk), change_reason="Reclassified")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert_recomputed_from_current_data(release, before)
+    assert release.trust_results.count() == rows_before - 1
+    assert not release.trust_results.filter(trust=moved).exists()
+
+
+def test_saving_a_trust_unchanged_recomputes_nothing(
+    release: Release, django_capture_on_commit_callbacks: Any
+) -> None:
+    from trusts.models import Trust
+
+    computed_at = release.computed_at
+    trust = Trust.objects.get(pk=release.trust_results.values_list("trust_id", flat=True)[0])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        trust.save()
+    assert callbacks == []
+    release.refresh_from_db()
+    assert release.computed_at == computed_at
