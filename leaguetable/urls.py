@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from leaguetable import assets, errors
 from leaguetable.signin import RegulatorSignInForm
+from public.views.methods import read_only
 
 admin.site.login_form = RegulatorSignInForm
 # The regulators' workspace says whose it is, not "Django administration".
@@ -17,7 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("public.api.urls")),
     path("trust-area/", include("interventions.urls")),
-    path("assets/images/<str:name>", assets.nhsuk_image, name="nhsuk-image"),
+    path("assets/images/<str:name>", read_only(assets.nhsuk_image), name="nhsuk-image"),
     path("", include("public.urls")),
 ]
 

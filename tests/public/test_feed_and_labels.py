@@ -3,6 +3,7 @@ current revision, correction notes read as lists, and the stylesheet's icons are
 
 import feedparser
 import pytest
+from django.test import Client
 
 from tests.factories import computed_release
 from tests.public.conftest import correct, publish, withdraw
@@ -69,6 +70,10 @@ def test_the_stylesheets_icons_are_served(client, name):
     response = client.get(f"/assets/images/{name}")
     assert response.status_code == 301
     assert response["Location"].endswith(f"nhsuk/assets/images/{name}")
+    # Only read, as every public address: a write is a 405, not a redirect.
+    written = Client(enforce_csrf_checks=True).post(f"/assets/images/{name}")
+    assert written.status_code == 405
+    assert written["Allow"] == "GET, HEAD"
 
 
 @pytest.mark.parametrize("name", ["nope.svg", "..%2Fsettings.py", ".hidden"])
