@@ -704,12 +704,17 @@ def shared(environ: dict[str, Any], policy: Policy) -> bool:
     if environ.get("QUERY_STRING"):
         return False
     for name, values in zip(policy.vary, policy.shared_values, strict=True):
-        value = environ.get("HTTP_" + name.upper().replace("-", "_"), "")
+        value = _header(environ, name)
         if value and value.strip().lower() not in values:
             return False
     domain, port = split_domain_port(_host(environ, _scheme(environ)))
     exact = {host.lower() for host in settings.ALLOWED_HOSTS if not host.startswith(".")}
     return domain in exact and port in ("", str(environ.get("SERVER_PORT", "")))
+
+
+def _header(environ: dict[str, Any], name: str) -> str:
+    """A request header from the WSGI environment, as sent ("" when absent)."""
+    return environ.get("HTTP_" + name.upper().replace("-", "_"), "")
 
 
 def _scheme(environ: dict[str, Any]) -> str:
@@ -739,9 +744,7 @@ def request_key(environ: dict[str, Any], vary: tuple[str, ...], current: str) ->
     """
     scheme = _scheme(environ)
     host = _host(environ, scheme)
-    varying = "|".join(
-        f"{name}={environ.get('HTTP_' + name.upper().replace('-', '_'), '')}" for name in vary
-    )
+    varying = "|".join(f"{name}={_header(environ, name)}" for name in vary)
     where = (
         f"{scheme}://{host}{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
         f"|{varying}"
