@@ -386,11 +386,9 @@ def largest_whole_number(model_field: models.Field) -> int:
     return INTEGER_RANGES[model_field.get_internal_type()][1]
 
 
-def plain(number: Decimal | int) -> str:
-    """A number as a person writes it: 500, 1,234,567 or 0.25, never 5E+2."""
-    if isinstance(number, int):
-        return f"{number:,}"
-    return format(number.normalize(), ",f")
+def plain(number: int) -> str:
+    """A whole number as a person writes it: 1,234,567."""
+    return f"{number:,}"
 
 
 def parse_count(
