@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -777,15 +778,44 @@ def insert_results(rows: list[TrustResult] | list[MetricPeerStatistics]) -> None
     fields = [field for field in model._meta.concrete_fields if not field.primary_key]
     names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     # The connection itself, not the thread-local proxy: every attribute read through the proxy
-    # is a lookup, and preparing each field of 10,000 league table rows reads several.
+    # is a lookup.
     database = connections[connection.alias]
-    prepare = [(field.attname, field.get_db_prep_save) for field in fields]
+    values = attrgetter(*(field.attname for field in fields))
+    # Only the fields whose database value differs from the Python one (JSON) go through
+    # Django's preparation: for the others it would hand psycopg the very value it was given,
+    # and asking it was half the cost of writing 10,000 league table rows.
+    prepared = [
+        (i, field.get_db_prep_save)
+        for i, field in enumerate(fields)
+        if field.get_internal_type() not in _COPIED_AS_THEY_ARE
+    ]
     with (
         database.cursor() as cursor,
         cursor.cursor.copy(f"COPY {model._meta.db_table} ({names}) FROM STDIN") as copy,
     ):
         for row in rows:
-            copy.write_row([save(getattr(row, name), database) for name, save in prepare])
+            record = list(values(row))
+            for i, save in prepared:
+                record[i] = save(record[i], database)
+            copy.write_row(record)
+
+
+# Field types whose values the engine's rows hold as the int, str, bool, float or Decimal that
+# PostgreSQL's column takes (Django's preparation of them on PostgreSQL is the identity).
+_COPIED_AS_THEY_ARE = frozenset(
+    {
+        "BooleanField",
+        "CharField",
+        "DecimalField",
+        "FloatField",
+        "ForeignKey",
+        "PositiveSmallIntegerField",
+        "PositiveIntegerField",
+        "IntegerField",
+        "SmallIntegerField",
+        "BigIntegerField",
+    }
+)
 
 
 def insert_metric_results(release_id: int, rows: MetricResultColumns) -> None:
