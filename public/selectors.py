@@ -312,12 +312,12 @@ def trust_page(trust: Trust) -> TrustPage:
         results = {
             r.metric_id: r for r in MetricResult.objects.filter(release=release, trust=trust)
         }
-        peers = {p.metric_id: p for p in MetricPeerStatistics.objects.filter(release=release)}
+        statistics = {s.metric_id: s for s in MetricPeerStatistics.objects.filter(release=release)}
         peers_ranked = peers_by_release.get(release.pk, 0)
         blocks: dict[int, DomainBlock] = {}
         for definition in definitions:
             line = MetricLine(
-                definition, results.get(definition.metric_id), peers.get(definition.metric_id)
+                definition, results.get(definition.metric_id), statistics.get(definition.metric_id)
             )
             line.coverage = applicability.coverage(
                 definition, result.trust_subtype, line.result is not None

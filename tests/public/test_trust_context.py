@@ -121,3 +121,27 @@ def test_every_peer_median_is_over_the_trusts_of_its_league_table(published, cli
     estates = text_of(html[html.index("Estates: every figure") :])
     assert "Peer median 45 " in estates
     assert "Peer median 50" not in block + estates
+
+
+def test_what_patients_say_is_shown_beside_the_median_of_the_trusts_of_its_table(published, client):
+    """The complaints block of a trust ranked in a published table: its own count, and the
+    median over the trusts of that table only (not a newcomer to the peer group, nor trusts
+    picked by any other id)."""
+    from metrics.models import ComplaintsYear
+    from releases.models import TrustResult
+    from tests.factories import make_trusts
+
+    ranked = [row.trust for row in TrustResult.objects.filter(release=published).order_by("pk")]
+    (newcomer,) = make_trusts(1, prefix="NEW")
+    counts = {trust: 10 * (i + 1) for i, trust in enumerate(ranked)}  # 8 trusts: median 45
+    counts[newcomer] = 1000
+    ComplaintsYear.objects.bulk_create(
+        ComplaintsYear(
+            trust=trust, year="2024/25", new=n, resolved=n, upheld=0, partly_upheld=0, not_upheld=n
+        )
+        for trust, n in counts.items()
+    )
+    for trust in (ranked[0], ranked[-1]):
+        said = text_of(client.get(trust.get_absolute_url()).content.decode())
+        assert "No complaints or survey figures have been published" not in said
+        assert f"New written complaints This trust {counts[trust]} Peer median 45" in said
