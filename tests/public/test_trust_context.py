@@ -97,18 +97,26 @@ def test_a_page_without_feedback_says_so(db: None, client: Client) -> None:
     assert "No complaints or survey figures have been published for this trust." in html
 
 
+def ranked_with_a_newcomer(release) -> tuple[list, dict]:
+    """The trusts ranked in `release` and one that joined their peer group after it, each with
+    a figure: 10, 20, ... for the ranked (8 trusts: median 45) and 1000 for the newcomer."""
+    from releases.models import TrustResult
+    from tests.factories import make_trusts
+
+    ranked = [row.trust for row in TrustResult.objects.filter(release=release).order_by("pk")]
+    (newcomer,) = make_trusts(1, prefix="NEW")
+    figures = {trust: 10 * (i + 1) for i, trust in enumerate(ranked)}
+    figures[newcomer] = 1000
+    return ranked, figures
+
+
 def test_every_peer_median_is_over_the_trusts_of_its_league_table(published, client):
     """A trust that joined the peer group after the table (not ranked in it) is not a peer of
     the figures beside it, and the context block and the estates table show one median."""
     from public.trust_context import SITES_KEY
-    from releases.models import TrustResult
-    from tests.factories import make_trusts
     from trusts.models import ContextMeasure
 
-    ranked = [row.trust for row in TrustResult.objects.filter(release=published).order_by("pk")]
-    (newcomer,) = make_trusts(1, prefix="NEW")
-    sites = {trust: 10 * (i + 1) for i, trust in enumerate(ranked)}  # 8 trusts: median 45
-    sites[newcomer] = 1000
+    ranked, sites = ranked_with_a_newcomer(published)
     ContextMeasure.objects.bulk_create(
         ContextMeasure(
             trust=trust, year="2024/25", key=SITES_KEY, label="Sites", value=value, source="ERIC"
@@ -128,13 +136,8 @@ def test_what_patients_say_is_shown_beside_the_median_of_the_trusts_of_its_table
     median over the trusts of that table only (not a newcomer to the peer group, nor trusts
     picked by any other id)."""
     from metrics.models import ComplaintsYear
-    from releases.models import TrustResult
-    from tests.factories import make_trusts
 
-    ranked = [row.trust for row in TrustResult.objects.filter(release=published).order_by("pk")]
-    (newcomer,) = make_trusts(1, prefix="NEW")
-    counts = {trust: 10 * (i + 1) for i, trust in enumerate(ranked)}  # 8 trusts: median 45
-    counts[newcomer] = 1000
+    ranked, counts = ranked_with_a_newcomer(published)
     ComplaintsYear.objects.bulk_create(
         ComplaintsYear(
             trust=trust, year="2024/25", new=n, resolved=n, upheld=0, partly_upheld=0, not_upheld=n
